@@ -1,0 +1,2 @@
+"""Container commands, as far as images need them: run, ps, rm, logs."""
+from __future__ import annotations

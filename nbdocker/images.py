@@ -1,0 +1,479 @@
+"""Image commands with the docker CLI's meanings: images, inspect, history, tag, rmi."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import views
+from .buildargs import mask_text
+from .engine import Engine, status_code
+from .errors import CommandFailed, EngineError, NbDockerError, UsageError
+from .references import check_image_argument, parse_reference
+from .results import IdList, Result
+from .units import ago, human_size, short_id
+
+# ---------------------------------------------------------------- images
+
+
+@dataclass
+class ImageRow:
+    """One row of `docker images`: an image under one repository:tag (or <none>)."""
+
+    repository: str
+    tag: str
+    digest: str
+    id: str  # full "sha256:…"
+    created: int
+    size: int
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.id)
+
+    @property
+    def dangling(self) -> bool:
+        return self.repository == "<none>" and self.tag == "<none>"
+
+
+def _familiar(name: str) -> str:
+    """docker.io/library/busybox → busybox, docker.io/you/x → you/x (reference.FamiliarName)."""
+    for prefix in ("docker.io/", "index.docker.io/"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            return name[len("library/"):] if name.startswith("library/") and name.count("/") == 1 else name
+    return name
+
+
+def image_rows(summary: dict[str, Any], with_digests: bool) -> list[ImageRow]:
+    """Expand one engine image summary into CLI rows (imageFormatTaggedAndDigest)."""
+    tags = [t for t in summary.get("RepoTags") or [] if t != "<none>:<none>"]
+    digests = [d for d in summary.get("RepoDigests") or [] if d != "<none>@<none>"]
+    base = dict(id=summary["Id"], created=summary.get("Created") or 0, size=summary.get("Size") or 0,
+                labels=summary.get("Labels") or {})
+    if not tags and not digests:
+        return [ImageRow("<none>", "<none>", "<none>", **base)]
+    repo_tags: dict[str, list[str]] = {}
+    for ref in tags:
+        repo, _, tag = ref.rpartition(":")
+        repo_tags.setdefault(_familiar(repo), []).append(tag)
+    repo_digests: dict[str, list[str]] = {}
+    for ref in digests:
+        repo, _, digest = ref.partition("@")
+        repo_digests.setdefault(_familiar(repo), []).append(digest)
+    rows = []
+    for repo, repo_tag_list in repo_tags.items():
+        shown = repo_digests.pop(repo, []) if with_digests else (repo_digests.pop(repo, None) and [])
+        for tag in repo_tag_list:
+            for digest in shown or ["<none>"]:
+                rows.append(ImageRow(repo, tag, digest, **base))
+    for repo, repo_digest_list in repo_digests.items():
+        for digest in repo_digest_list if with_digests else [""]:
+            rows.append(ImageRow(repo, "<none>", digest, **base))
+    return rows
+
+
+@dataclass
+class ImageList(Result):
+    """`%docker images`: rows as the CLI prints them."""
+
+    rows: list[ImageRow]
+    digests: bool = False
+    no_trunc: bool = False
+
+    @property
+    def ids(self) -> IdList:
+        return IdList(r.id if self.no_trunc else r.short_id for r in self.rows)
+
+    def view(self) -> views.TableView:
+        columns = [views.Column("repository", "REPOSITORY"), views.Column("tag", "TAG")]
+        if self.digests:
+            columns.append(views.Column("digest", "DIGEST"))
+        columns += [
+            views.Column("id", "IMAGE ID"),
+            views.Column("created", "CREATED", sort_key="created_ts"),
+            views.Column("size", "SIZE", numeric=True, sort_key="size_bytes"),
+        ]
+        rows = [
+            {
+                "repository": r.repository, "tag": r.tag, "digest": r.digest,
+                "id": r.id if self.no_trunc else r.short_id, "full_id": r.id,
+                "created": ago(r.created), "created_ts": r.created,
+                "size": human_size(r.size), "size_bytes": r.size, "dangling": r.dangling,
+            }
+            for r in self.rows
+        ]
+        unique = {r.id: r.size for r in self.rows}
+        footer = f"{len(unique)} images, {human_size(sum(unique.values()))}"
+        return views.TableView("images", columns, rows, footer=footer)
+
+
+def list_images(engine: Engine, *, all: bool = False, quiet: bool = False, digests: bool = False,
+                no_trunc: bool = False, filters: list[str] | None = None,
+                reference: str | None = None) -> ImageList | IdList:
+    """`docker images [-a] [-q] [--digests] [--no-trunc] [-f K=V]… [REPOSITORY[:TAG]]`."""
+    filter_map: dict[str, list[str]] = {}
+    for item in filters or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--filter {item!r}: expected KEY=VALUE (e.g. dangling=true, label=app)")
+        filter_map.setdefault(key, []).append(value)
+    if reference:
+        filter_map.setdefault("reference", []).append(reference)
+    summaries = engine.call("list images", engine.api.images, all=all, filters=filter_map or None)
+    summaries.sort(key=lambda s: (s.get("Created") or 0, s["Id"]), reverse=True)
+    rows = [row for s in summaries for row in image_rows(s, digests)]
+    result = ImageList(rows, digests=digests, no_trunc=no_trunc)
+    return result.ids if quiet else result
+
+
+# ---------------------------------------------------------------- inspect
+
+
+def inspect_summary(attrs: dict[str, Any]) -> list[tuple[str, str]]:
+    """The facts a learner looks for first, as (label, text) pairs."""
+    config = attrs.get("Config") or {}
+    layers = (attrs.get("RootFS") or {}).get("Layers") or []
+
+    def show(value: Any) -> str:
+        if value in (None, "", [], {}):
+            return "—"
+        if isinstance(value, list):
+            return " ".join(str(v) for v in value) if all(" " not in str(v) for v in value) else str(value)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={v}" if v not in ({}, None, "") else str(k) for k, v in value.items())
+        return str(value)
+
+    return [
+        ("Tags", show(attrs.get("RepoTags"))),
+        ("Id", str(attrs.get("Id", ""))),
+        ("Created", str(attrs.get("Created", ""))),
+        ("OS/Arch", f"{attrs.get('Os', '?')}/{attrs.get('Architecture', '?')}"
+         + (f"/{attrs['Variant']}" if attrs.get("Variant") else "")),
+        ("Size", human_size(attrs.get("Size") or 0)),
+        ("Layers", str(len(layers))),
+        ("Cmd", show(config.get("Cmd"))),
+        ("Entrypoint", show(config.get("Entrypoint"))),
+        ("Env", show(config.get("Env"))),
+        ("WorkingDir", show(config.get("WorkingDir"))),
+        ("User", show(config.get("User"))),
+        ("ExposedPorts", show(config.get("ExposedPorts"))),
+        ("Labels", show(config.get("Labels"))),
+    ]
+
+
+@dataclass
+class InspectResult(Result):
+    """`%docker inspect`: the engine's JSON, whole, for each image."""
+
+    items: list[dict[str, Any]]
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The JSON of the (first) image."""
+        return self.items[0] if self.items else {}
+
+    def __getitem__(self, key: str | int) -> Any:
+        return self.items[key] if isinstance(key, int) else self.attrs[key]
+
+    def view(self) -> views.InspectView:
+        return views.InspectView("inspect", self.items, [inspect_summary(i) for i in self.items])
+
+
+def inspect_images(engine: Engine, images: list[str]) -> InspectResult:
+    """`docker image inspect IMAGE…`; missing ones are reported after the found ones are shown."""
+    found, missing = [], []
+    for name in images:
+        check_image_argument(name)
+        try:
+            found.append(engine.call("inspect", engine.api.inspect_image, name))
+        except EngineError as err:
+            if status_code(err) != 404:
+                raise
+            missing.append(name)
+    result = InspectResult(found)
+    if missing:
+        raise CommandFailed("No such image: " + ", ".join(missing), result if found else None)
+    return result
+
+
+# ---------------------------------------------------------------- history
+
+_NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
+_SHELL = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c ")
+
+
+def clean_created_by(created_by: str) -> str:
+    """`/bin/sh -c #(nop)  CMD ["sh"]` → `CMD ["sh"]`; `/bin/sh -c echo` → `RUN echo`."""
+    text = created_by.replace("\t", " ").strip()
+    if _NOP.match(text):
+        return _NOP.sub("", text).strip()
+    if _SHELL.match(text):
+        return "RUN " + _SHELL.sub("", text).strip()
+    return text.removesuffix(" # buildkit")
+
+
+def truncate(text: str, width: int) -> str:
+    """The CLI's `formatter.Ellipsis`: cut to `width` characters, the last one an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass
+class Layer:
+    """One history entry: a layer or an empty (metadata-only) step."""
+
+    id: str  # "sha256:…" or "<missing>"
+    created: int
+    created_by: str  # raw, as the engine stores it
+    size: int
+    comment: str
+    tags: list[str]
+    instruction: Any = None  # the Dockerfile instruction that made it, when built in this kernel
+
+    @property
+    def display_created_by(self) -> str:
+        return mask_text(clean_created_by(self.created_by))
+
+    @property
+    def empty(self) -> bool:
+        return self.size == 0
+
+
+@dataclass
+class History(Result):
+    """`%docker history IMAGE`: newest layer first, like the CLI."""
+
+    image: str
+    layers: list[Layer]
+    no_trunc: bool = False
+
+    @property
+    def rows(self) -> list[Layer]:
+        return self.layers
+
+    def view(self) -> views.TableView:
+        columns = [
+            views.Column("id", "IMAGE"),
+            views.Column("created", "CREATED", sort_key="created_ts"),
+            views.Column("created_by", "CREATED BY"),
+            views.Column("size", "SIZE", numeric=True, sort_key="size_bytes"),
+            views.Column("comment", "COMMENT"),
+        ]
+        has_lines = any(layer.instruction is not None for layer in self.layers)
+        if has_lines:
+            columns.insert(3, views.Column("line", "LINE"))
+        rows = []
+        cumulative = 0
+        for layer in reversed(self.layers):  # cumulative size grows from the base up
+            cumulative += layer.size
+            missing = layer.id == "<missing>"
+            shown = layer.display_created_by
+            row = {
+                "id": layer.id if missing or self.no_trunc else short_id(layer.id),
+                "id__title": ("<missing>: this layer was built elsewhere (or by BuildKit) and has no "
+                              "local image id; its content is still part of the image") if missing else "",
+                "created": ago(layer.created), "created_ts": layer.created,
+                "created_by": shown if self.no_trunc else truncate(shown, 45),
+                "created_by__title": shown, "created_by_raw": mask_text(layer.created_by),
+                "size": human_size(layer.size), "size_bytes": layer.size,
+                "cumulative": human_size(cumulative), "cumulative_bytes": cumulative,
+                "comment": layer.comment, "empty": layer.empty,
+            }
+            if has_lines:
+                ins = layer.instruction
+                row["line"] = _lines_label(ins) if ins is not None else ""
+                row["source"] = ins.original if ins is not None else ""
+            rows.append(row)
+        rows.reverse()
+        total = sum(layer.size for layer in self.layers)
+        footer = f"{len(self.layers)} entries, {sum(not l.empty for l in self.layers)} with content, {human_size(total)}"
+        return views.TableView("history", columns, rows, title=f"history of {self.image}",
+                               footer=footer, bar="size_bytes")
+
+
+def _lines_label(instruction: Any) -> str:
+    start, end = instruction.line_start, instruction.line_end
+    return f"{start}" if start == end else f"{start}-{end}"
+
+
+def image_history(engine: Engine, image: str, *, no_trunc: bool = False,
+                  quiet: bool = False) -> History | IdList:
+    """`docker history [--no-trunc] [-q] IMAGE`."""
+    check_image_argument(image)
+    entries = engine.call("history", engine.api.history, image)
+    layers = [
+        Layer(e.get("Id") or "<missing>", e.get("Created") or 0, e.get("CreatedBy") or "",
+              e.get("Size") or 0, e.get("Comment") or "", e.get("Tags") or [])
+        for e in entries
+    ]
+    if quiet:
+        return IdList(l.id if l.id == "<missing>" or no_trunc else short_id(l.id) for l in layers)
+    return History(image, layers, no_trunc=no_trunc)
+
+
+# ---------------------------------------------------------------- tag
+
+
+@dataclass
+class Report(Result):
+    """Lines saying what a command did (tag, rmi …), with per-line levels."""
+
+    kind: str
+    lines: list[tuple[str, str]]
+
+    def view(self) -> views.LinesView:
+        return views.LinesView(self.kind, self.lines)
+
+
+def tag_image(engine: Engine, source: str, target: str) -> Report:
+    """`docker tag SOURCE TARGET` (TARGET's tag defaults to latest)."""
+    check_image_argument(source)
+    ref = parse_reference(target, allow_digest=False)
+    engine.call("tag", engine.api.tag, source, ref.repository, ref.tag or "latest")
+    shown = str(ref) if ref.tag else f"{ref}:latest"
+    return Report("tag", [("ok", f"Tagged {source} as {shown}")])
+
+
+# ---------------------------------------------------------------- rmi
+
+
+@dataclass
+class Removal:
+    """What happened to one `rmi` argument."""
+
+    argument: str
+    untagged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class RemovalReport(Result):
+    """`%docker rmi`: per argument, what the engine really did."""
+
+    removals: list[Removal]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.error is None for r in self.removals)
+
+    @property
+    def deleted(self) -> list[str]:
+        return [d for r in self.removals for d in r.deleted]
+
+    @property
+    def untagged(self) -> list[str]:
+        return [u for r in self.removals for u in r.untagged]
+
+    def view(self) -> views.LinesView:
+        lines: list[tuple[str, str]] = []
+        for r in self.removals:
+            lines += [("ok", f"Untagged: {u}") for u in r.untagged]
+            lines += [("ok", f"Deleted: {d}") for d in r.deleted]
+            if r.error:
+                lines.append(("error", f"Error: {r.error}"))
+        return views.LinesView("rmi", lines)
+
+
+_CONFLICT_CONTAINER = re.compile(r"container (\w+) is using its referenced image (\w+)")
+_RUNNING = re.compile(r"being used by running container (\w+)")
+
+
+def explain_conflict(engine: Engine, argument: str, message: str, force: bool) -> str:
+    """Turn a 409 from the engine into what is in the way and what -f would do."""
+    if "referenced in multiple repositories" in message:
+        tags = _tags_of(engine, argument)
+        listed = f" ({', '.join(tags)})" if tags else ""
+        return (f"{argument} is one image under several names{listed}: removing it by id needs -f, "
+                "which removes every one of those names; or remove the names one by one.")
+    if "has dependent child images" in message:
+        return (f"other images are built on top of {argument} (child images): remove them first; "
+                "-f cannot help here.")
+    running = _RUNNING.search(message)
+    if running:
+        who = _container_words(engine, running.group(1))
+        return (f"{who} uses {argument}, and an image cannot be deleted while a container runs from it "
+                f"(not even with -f). Stop and remove the container first (%docker rm -f "
+                f"{_container_name(engine, running.group(1))}). Note: -f by a tag name only removes "
+                "that tag while the container runs; the image stays, untagged.")
+    stopped = _CONFLICT_CONTAINER.search(message)
+    if stopped:
+        cid = stopped.group(1)
+        who = _container_words(engine, cid)
+        if _is_running(engine, cid):
+            return (f"{who} uses {argument}. Remove the container first (%docker rm -f "
+                    f"{_container_name(engine, cid)}); -f would only remove the tag {argument} — "
+                    "the image stays, untagged, while the container runs.")
+        return (f"{who} uses {argument}. Remove the container first (%docker rm "
+                f"{_container_name(engine, cid)}), or use -f: it removes the tag and the image, and "
+                "the container stays, pointing at an image that no longer exists.")
+    return message
+
+
+def _container(engine: Engine, cid: str) -> dict[str, Any] | None:
+    try:
+        found = engine.call("containers", engine.api.containers, all=True, filters={"id": cid})
+    except EngineError:
+        return None
+    return found[0] if found else None
+
+
+def _container_name(engine: Engine, cid: str) -> str:
+    c = _container(engine, cid)
+    return c["Names"][0].lstrip("/") if c and c.get("Names") else cid[:12]
+
+
+def _is_running(engine: Engine, cid: str) -> bool:
+    c = _container(engine, cid)
+    return bool(c and c.get("State") == "running")
+
+
+def _container_words(engine: Engine, cid: str) -> str:
+    c = _container(engine, cid)
+    if not c:
+        return f"container {cid[:12]}"
+    state = "running" if c.get("State") == "running" else "stopped"
+    return f"{state} container {_container_name(engine, cid)} ({cid[:12]})"
+
+
+def _tags_of(engine: Engine, image: str) -> list[str]:
+    try:
+        return engine.call("inspect", engine.api.inspect_image, image).get("RepoTags") or []
+    except EngineError:
+        return []
+
+
+def remove_images(engine: Engine, images: list[str], *, force: bool = False,
+                  no_prune: bool = False) -> RemovalReport:
+    """`docker rmi [-f] [--no-prune] IMAGE…`: each argument tried; fails if any failed."""
+    removals = []
+    for name in images:
+        removal = Removal(name)
+        removals.append(removal)
+        try:
+            check_image_argument(name)
+            outcome = engine.call("remove image", engine.api.remove_image, name,
+                                  force=force, noprune=no_prune)
+        except EngineError as err:
+            code = status_code(err)
+            if code == 409:
+                removal.error = explain_conflict(engine, name, str(err), force)
+            elif code == 404:
+                removal.error = f"No such image: {name}"
+            else:
+                removal.error = str(err)
+            continue
+        except NbDockerError as err:  # an invalid reference: reported for this argument only
+            removal.error = str(err)
+            continue
+        for entry in outcome or []:
+            if "Untagged" in entry:
+                removal.untagged.append(entry["Untagged"])
+            if "Deleted" in entry:
+                removal.deleted.append(entry["Deleted"])
+    report = RemovalReport(removals)
+    if not report.ok:
+        failed = [r.argument for r in removals if r.error]
+        raise CommandFailed(f"could not remove {', '.join(failed)} (see above)", report)
+    return report

@@ -1,0 +1,85 @@
+"""The IPython glue: `%docker` and `%%dockerfile` parse their line and call one function below."""
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
+from traitlets import Enum, Float, Unicode, observe
+
+from . import cli
+from .engine import Engine
+from .errors import BuildFailed, CommandFailed
+from .results import DISPLAY_MODES, Display
+
+
+@magics_class
+class DockerMagics(Magics):
+    """Docker image commands and Dockerfile builds in the notebook."""
+
+    base_url = Unicode(
+        None, allow_none=True,
+        help="Engine endpoint (unix:///…, tcp://host:port). Default: DOCKER_HOST, the current "
+             "docker context, or the local socket.",
+    ).tag(config=True)
+    timeout = Float(5.0, help="Seconds to wait for the engine on metadata calls.").tag(config=True)
+    display = Enum(DISPLAY_MODES, "auto",
+                   help="How results show: auto (widget where possible), widget, html or text.").tag(config=True)
+    builder = Enum(("auto", "buildkit", "classic"), "auto",
+                   help="Default builder for %%dockerfile and %docker build.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self._engine: Engine | None = None
+        Display.mode = self.display
+
+    @observe("base_url", "timeout")
+    def _endpoint_changed(self, change: Any) -> None:
+        if self._engine is not None:
+            self._engine.close()
+        self._engine = None
+
+    @observe("display")
+    def _display_changed(self, change: Any) -> None:
+        Display.mode = change["new"]
+
+    @property
+    def session(self) -> cli.Session:
+        """The engine is made here on first use, never at load time (it only reads settings)."""
+        if self._engine is None:
+            self._engine = Engine(self.base_url, self.timeout)
+        return cli.Session(self._engine, builder=self.builder,
+                           user_ns=self.shell.user_ns if self.shell else {}, show=display)
+
+    @line_magic
+    def docker(self, line: str) -> Any:
+        return _shown_on_failure(lambda: cli.run_docker_line(self.session, line))
+
+    @cell_magic
+    def dockerfile(self, line: str, cell: str) -> Any:
+        from . import build
+
+        return _shown_on_failure(lambda: build.run_dockerfile_cell(self.session, line, cell))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def _shown_on_failure(run: Any) -> Any:
+    """A failure that carries a partial result (rmi, inspect, build) shows it before failing."""
+    try:
+        return run()
+    except (CommandFailed, BuildFailed) as err:
+        if err.result is not None:
+            display(err.result)
+        raise
+
+
+def _set_docs() -> None:
+    # `%docker?` prints the docstring: make it the real help of the parser tree.
+    DockerMagics.docker.__doc__ = cli.help_text()
+    from . import build
+
+    DockerMagics.dockerfile.__doc__ = build.dockerfile_parser().format_help()

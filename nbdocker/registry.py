@@ -1,0 +1,2 @@
+"""Registry commands: push, pull, login."""
+from __future__ import annotations

@@ -1,0 +1,64 @@
+"""Result objects: the data a command produced, and its rendering as a mimebundle.
+
+A result keeps the data (`.rows`, `.attrs`, `.image_id` …) for Python and graders; `view()` turns it
+into a view model; `_repr_mimebundle_` renders that model as text/plain, escaped text/html and, in
+a widget-capable kernel, the interactive widget.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import views
+
+DISPLAY_MODES = ("auto", "widget", "html", "text")
+
+
+class Display:
+    """How results show themselves; set by `%config DockerMagics.display`."""
+
+    mode: str = "auto"
+
+
+def mimebundle(view: views.View, include: Iterable[str] | None = None,
+               exclude: Iterable[str] | None = None) -> dict[str, Any]:
+    """text/plain always; text/html unless mode is text; the widget in auto/widget mode."""
+    bundle: dict[str, Any] = {"text/plain": views.render_text(view)}
+    if Display.mode != "text":
+        bundle["text/html"] = views.render_html(view)
+    if Display.mode in ("auto", "widget"):
+        from . import widgets  # only this module imports anywidget
+
+        bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget"))
+    if include:
+        bundle = {k: v for k, v in bundle.items() if k in set(include)}
+    if exclude:
+        bundle = {k: v for k, v in bundle.items() if k not in set(exclude)}
+    return bundle
+
+
+class Result:
+    """Base of every command result."""
+
+    def view(self) -> views.View:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None) -> dict[str, Any]:
+        return mimebundle(self.view(), include, exclude)
+
+    def __str__(self) -> str:
+        return views.render_text(self.view())
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>\n{self}"
+
+
+class IdList(list):
+    """A list of ids (`ids = %docker images -q`) that shows itself one per line, like the CLI."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": "\n".join(self)}
+
+    def __repr__(self) -> str:
+        return f"IdList({list.__repr__(self)})"
