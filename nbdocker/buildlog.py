@@ -1,0 +1,173 @@
+"""A build's log lines in bounded memory, the whole log kept on disk.
+
+A RUN step that prints 100,000 lines must not grow the kernel's memory with it, yet the full log
+has to stay reachable (to show, search or save after the build). `BuildLog` keeps, per step, the
+last lines in a `deque(maxlen=…)` and a line count, and spools every line to an anonymous
+temporary file that disappears when the log is closed or collected.
+
+Spool format: one UTF-8 line per log line, `key TAB stream TAB text LF`, with backslash, tab,
+LF and CR escaped as `\\\\`, `\\t`, `\\n`, `\\r` so that a field never contains a separator.
+"""
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+from collections import deque
+from typing import Iterable, Iterator
+
+from nbdocker.buildevents import Event, LogEvent
+
+DEFAULT_TAIL_LINES = 200
+# Small logs stay in memory; past this many bytes the spool moves to a real temporary file.
+DEFAULT_SPOOL_BYTES = 256 * 1024
+_READ_CHUNK = 64 * 1024
+
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _escape(text: str) -> str:
+    if not any(char in text for char in _ESCAPES):
+        return text
+    return "".join(_ESCAPES.get(char, char) for char in text)
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    chars = iter(text)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append(_UNESCAPES.get(following, following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class BuildLog:
+    """Every log line of one build: a bounded tail per step in memory, all lines on disk.
+
+    Memory holds at most `tail_lines` lines per step, whatever the number of lines appended.
+    Reading back (`iter_lines`, `full_text`) streams from the spool file.
+    """
+
+    def __init__(self, tail_lines: int = DEFAULT_TAIL_LINES, spool_bytes: int = DEFAULT_SPOOL_BYTES) -> None:
+        if tail_lines < 0:
+            raise ValueError("tail_lines must be >= 0")
+        self.tail_lines = tail_lines
+        self._tails: dict[str, deque[LogEvent]] = {}
+        self._counts: dict[str, int] = {}
+        self._total = 0
+        self._spool: tempfile.SpooledTemporaryFile[bytes] | None = tempfile.SpooledTemporaryFile(
+            max_size=spool_bytes, mode="w+b", prefix="nbdocker-build-log-"
+        )
+        # The build loop appends while a view may read back; the file has one position, so a
+        # read moves it away from the end and the next append moves it back.
+        self._lock = threading.Lock()
+        self._position_at_end = True
+
+    # -- writing -------------------------------------------------------------------------------
+    def append(self, event: LogEvent) -> None:
+        """Record one log line."""
+        spool = self._open_spool()
+        key = event.key
+        tail = self._tails.get(key)
+        if tail is None:
+            key = str(key)  # one string object per step, shared by its tail
+            tail = self._tails[key] = deque(maxlen=self.tail_lines)
+            self._counts[key] = 0
+        tail.append(event)
+        self._counts[key] += 1
+        self._total += 1
+        record = f"{_escape(key)}\t{int(event.stream)}\t{_escape(event.text)}\n".encode("utf-8", "surrogatepass")
+        with self._lock:
+            if not self._position_at_end:
+                spool.seek(0, io.SEEK_END)
+                self._position_at_end = True
+            spool.write(record)
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Record the `LogEvent`s among `events`; other events are ignored."""
+        for event in events:
+            if isinstance(event, LogEvent):
+                self.append(event)
+
+    # -- reading -------------------------------------------------------------------------------
+    def keys(self) -> list[str]:
+        """Keys of the steps that logged, in the order of their first line."""
+        return list(self._tails)
+
+    def line_count(self, key: str | None = None) -> int:
+        """Lines recorded for `key`, or for the whole build."""
+        return self._total if key is None else self._counts.get(key, 0)
+
+    def tail(self, key: str, n: int | None = None) -> list[LogEvent]:
+        """The last `n` lines of a step still in memory (at most `tail_lines`; all kept if None)."""
+        lines = self._tails.get(key)
+        if not lines:
+            return []
+        if n is None or n >= len(lines):
+            return list(lines)
+        if n <= 0:
+            return []
+        return list(lines)[-n:]
+
+    def iter_lines(self, key: str | None = None) -> Iterator[LogEvent]:
+        """Every line recorded, in order, read back from disk; only `key`'s when given."""
+        spool = self._open_spool()
+        offset = 0
+        pending = b""
+        while True:
+            with self._lock:
+                self._position_at_end = False
+                spool.seek(offset)
+                chunk = spool.read(_READ_CHUNK)
+            if not chunk:
+                break
+            offset += len(chunk)
+            records = (pending + chunk).split(b"\n")
+            pending = records.pop()
+            for record in records:
+                event = self._parse(record)
+                if key is None or event.key == key:
+                    yield event
+
+    def full_text(self, key: str | None = None) -> str:
+        """The whole log (or one step's) as text, each line ending in a newline."""
+        return "".join(f"{event.text}\n" for event in self.iter_lines(key))
+
+    @staticmethod
+    def _parse(record: bytes) -> LogEvent:
+        key, stream, text = record.decode("utf-8", "surrogatepass").split("\t", 2)
+        return LogEvent(_unescape(key), int(stream), _unescape(text))
+
+    # -- lifetime ------------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """True once `close()` has dropped the spool file."""
+        return self._spool is None
+
+    def close(self) -> None:
+        """Delete the spool file; the in-memory tails and counts stay readable."""
+        with self._lock:
+            if self._spool is not None:
+                self._spool.close()
+                self._spool = None
+
+    def _open_spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
+        if self._spool is None:
+            raise ValueError("the build log is closed")
+        return self._spool
+
+    def __enter__(self) -> BuildLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<BuildLog {self._total} lines, {len(self._tails)} steps, {state}>"
