@@ -1,0 +1,4 @@
+﻿# escape=`
+FROM busybox
+RUN echo the BOM is dropped `
+    and the escape directive still counts

@@ -1,0 +1,6 @@
+FROM busybox
+RUN echo windows \
+    line endings
+
+# a comment
+CMD ["sh"]

@@ -1,0 +1,8 @@
+FROM busybox
+RUN echo a \
+
+    b \
+   	
+    c
+RUN \
+    echo started on the next line
