@@ -18,9 +18,12 @@ def load_ipython_extension(ipython: Any) -> None:
     if id(ipython) in _loaded:
         return
     _set_docs()
-    magics = DockerMagics(ipython, parent=ipython)  # parent: picks up ipython_config settings
+    # parent: picks up ipython_config settings. IPython's Magics.__init__ already appends the
+    # instance to `ipython.configurables`, which is what `%config DockerMagics.timeout = 10` reaches.
+    magics = DockerMagics(ipython, parent=ipython)
+    if magics not in ipython.configurables:
+        ipython.configurables.append(magics)
     ipython.register_magics(magics)
-    ipython.configurables.append(magics)  # so that `%config DockerMagics.timeout = 10` reaches it
     _loaded[id(ipython)] = magics
 
 
@@ -34,6 +37,5 @@ def unload_ipython_extension(ipython: Any) -> None:
         for name in names:
             manager.magics[kind].pop(name, None)
     manager.registry.pop(type(magics).__name__, None)
-    if magics in ipython.configurables:
-        ipython.configurables.remove(magics)
+    ipython.configurables[:] = [c for c in ipython.configurables if c is not magics]
     magics.close()

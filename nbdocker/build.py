@@ -1,18 +1,564 @@
-"""Builds: `%%dockerfile` and `%docker build` (placeholder until the builds issue lands)."""
+"""Builds: `%%dockerfile` and `%docker build`, on BuildKit or the classic builder, live.
+
+The request is checked before anything is sent (the Dockerfile parses, names a FROM, uses no
+BuildKit-only syntax on the classic builder): Engine 20.10 crashes outright on some bad inputs.
+The stream is read on a thread while the kernel's thread renders coalesced progress, so a
+KeyboardInterrupt arrives at once; closing the response in `finally` cancels the build engine-side.
+"""
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from .cli import ArgumentParser
+from . import cli, views
+from .buildargs import is_secret_name, parse_pairs
+from .buildevents import ErrorEvent, decoder_for
+from .context import CELL_DOCKERFILE, read_dockerignore
+from .dockerfile import Dockerfile, buildkit_only_features, parse_dockerfile
+from .errors import (BuildCancelled, BuildFailed, DockerfileError, EngineUnavailable, NbDockerError,
+                     UsageError)
+from .images import History, image_history
+from .progress import BuildProgress, Step
+from .references import parse_reference
+from .results import Result
+
+UPDATES_PER_SECOND = 10
+SILENCE_NOTE_AFTER = 15.0  # seconds without output before the view says so
+
+# ---------------------------------------------------------------- options
 
 
-def dockerfile_parser() -> ArgumentParser:
-    return ArgumentParser(prog="%%dockerfile")
+def add_build_options(p: cli.ArgumentParser) -> None:
+    """The options `%%dockerfile` and `%docker build` share, with the docker CLI's names."""
+    p.add_argument("-t", "--tag", action="append", default=[], metavar="NAME[:TAG]",
+                   help="Name and optionally a tag (repeatable)")
+    p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="Set build-time variables (secret-looking names are masked and warned about)")
+    p.add_argument("--target", metavar="STAGE", help="Build the named stage of a multi-stage Dockerfile")
+    p.add_argument("--no-cache", action="store_true", help="Do not use cache when building the image")
+    p.add_argument("--pull", action="store_true", help="Always attempt to pull a newer version of the image")
+    p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE", help="Set metadata for an image")
+    p.add_argument("--network", metavar="MODE",
+                   help="Networking mode for RUN (default: the engine's; none when it has no bridge)")
+    p.add_argument("--platform", metavar="P", help="Set platform if server is multi-platform capable")
+    p.add_argument("--builder", choices=("auto", "buildkit", "classic"), default=None,
+                   help="Builder: BuildKit, the classic builder, or auto (BuildKit where offered)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Show only the result, no live progress")
+    p.add_argument("--out", metavar="VAR", help="Store the BuildResult in this variable")
 
 
-def attach_lines(history: Any) -> Any:
+def dockerfile_parser() -> cli.ArgumentParser:
+    """`%%dockerfile [options]`: the cell body is the Dockerfile."""
+    p = cli.ArgumentParser(
+        prog="%%dockerfile",
+        description="Build the cell body as a Dockerfile, live. Without --context the context "
+                    "holds only the Dockerfile.")
+    p.add_argument("--context", metavar="DIR", help="Build context directory (its .dockerignore is honoured)")
+    add_build_options(p)
+    return p
+
+
+@cli.extension
+def register(sub: Any, image_sub: Any) -> None:
+    """`%docker build` and `%docker image build`."""
+    for parent, prog in ((sub, "%docker build"), (image_sub, "%docker image build")):
+        p = cli.add_command(parent, "build", _run_build_command,
+                            "Build an image from a Dockerfile and a context directory")
+        p.prog = prog
+        p.add_argument("-f", "--file", metavar="FILE", help="Name of the Dockerfile (default: PATH/Dockerfile)")
+        add_build_options(p)
+        p.add_argument("path", metavar="PATH", help="The build context directory")
+
+
+@dataclass
+class BuildRequest:
+    """Everything one build needs, checked, before anything is sent."""
+
+    dockerfile_text: str
+    dockerfile: Dockerfile
+    context_dir: str | None = None
+    dockerfile_name: str = "Dockerfile"
+    dockerfile_in_context: bool = False  # %docker build: the file is sent as part of the context
+    tags: list[str] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    no_cache: bool = False
+    pull: bool = False
+    network: str | None = None
+    platform: str | None = None
+    builder: str = "auto"
+    quiet: bool = False
+    out: str | None = None
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        return {k: v for k, v in self.build_args.items() if is_secret_name(k)}
+
+
+def _request(args: argparse.Namespace, session: cli.Session, text: str, **where: Any) -> BuildRequest:
+    for tag in args.tag:
+        parse_reference(tag, allow_digest=False)
+    if args.out is not None and not args.out.isidentifier():
+        raise UsageError(f"--out {args.out!r}: not a Python variable name", "%%dockerfile")
+    df = parse_dockerfile(text)
+    if args.target is not None and df.stage_named(args.target) is None:
+        names = [s.name or str(s.index) for s in df.stages]
+        raise DockerfileError(f"--target {args.target!r}: no such stage (stages: {', '.join(names)})")
+    return BuildRequest(
+        dockerfile_text=text, dockerfile=df, tags=list(args.tag),
+        build_args=parse_pairs(args.build_arg, "--build-arg"), labels=parse_pairs(args.label, "--label"),
+        target=args.target, no_cache=args.no_cache, pull=args.pull, network=args.network,
+        platform=args.platform, builder=args.builder or session.builder, quiet=args.quiet, out=args.out,
+        **where,
+    )
+
+
+def is_nbgrader_stub(cell: str) -> bool:
+    """nbgrader replaces a solution with `raise NotImplementedError()`."""
+    code = [line.strip() for line in cell.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+    return bool(code) and all(line.startswith("raise NotImplementedError") for line in code)
+
+
+def run_dockerfile_cell(session: cli.Session, line: str, cell: str) -> BuildResult | None:
+    """`%%dockerfile`: parse the line, build the cell body."""
+    if is_nbgrader_stub(cell):
+        raise NotImplementedError("this Dockerfile cell is still to be written (nbgrader stub)")
+    try:
+        args = dockerfile_parser().parse_args(cli.split_line(line))
+    except cli.HelpShown:
+        return None
+    context = None
+    if args.context is not None:
+        context = os.path.expanduser(args.context)
+        if not os.path.isdir(context):
+            raise UsageError(f"--context {args.context!r}: not a directory", "%%dockerfile")
+    request = _request(args, session, cell, context_dir=context,
+                       dockerfile_name=CELL_DOCKERFILE if context else "Dockerfile")
+    return run_build(session, request)
+
+
+def _run_build_command(session: cli.Session, args: argparse.Namespace) -> BuildResult:
+    path = os.path.expanduser(args.path)
+    if not os.path.isdir(path):
+        raise UsageError(f"PATH {args.path!r}: not a directory", "%docker build")
+    name = args.file or "Dockerfile"
+    file_path = name if os.path.isabs(name) else os.path.join(path, name)
+    try:
+        with open(file_path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as err:
+        raise UsageError(f"cannot read the Dockerfile {file_path!r}: {err.strerror}", "%docker build") from None
+    inside = os.path.abspath(file_path).startswith(os.path.abspath(path) + os.sep)
+    where = dict(context_dir=path,
+                 dockerfile_name=os.path.relpath(file_path, path) if inside else CELL_DOCKERFILE,
+                 dockerfile_in_context=inside)
+    return run_build(session, _request(args, session, text, **where))
+
+
+# ---------------------------------------------------------------- the result
+
+
+@dataclass
+class BuildResult(Result):
+    """What a build made: image id, tags, builder, steps with their lines, log, warnings."""
+
+    image_id: str | None
+    tags: list[str]
+    builder: str
+    progress: BuildProgress
+    state: str = "done"
+    history: History | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "done" and self.image_id is not None
+
+    @property
+    def steps(self) -> list[Step]:
+        """The Dockerfile's steps (the builder's internal ones left out)."""
+        return self.progress.dockerfile_steps
+
+    @property
+    def cached_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.cached]
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.progress.warnings
+
+    @property
+    def duration(self) -> float:
+        return (self.progress.finished or time.time()) - self.progress.started
+
+    @property
+    def log(self) -> str:
+        """The full log of every step (read back from disk), secrets masked."""
+        return self.progress._mask(self.progress.log.full_text())
+
+    def step_log(self, step: Step | str) -> str:
+        key = step.key if isinstance(step, Step) else step
+        return self.progress._mask(self.progress.log.full_text(key))
+
+    def view(self) -> views.BuildView:
+        return self.progress.view(self.state, self.tags)
+
+    def __str__(self) -> str:
+        return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .results import mimebundle
+
+        bundle = mimebundle(self.view(), include, exclude)
+        if self.history is not None:  # the layers, each tied to its Dockerfile line
+            layers = mimebundle(self.history.view(), include, exclude)
+            for key in ("text/plain", "text/html"):
+                if key in bundle and key in layers:
+                    bundle[key] += ("\n\n" if key == "text/plain" else "") + layers[key]
+        return bundle
+
+
+# Images built in this kernel: id -> the Dockerfile and target, so `%docker history` can show lines.
+_BUILT: dict[str, tuple[Dockerfile, str | None]] = {}
+
+
+# ---------------------------------------------------------------- running a build
+
+
+def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
+    """Check, send, follow and report one build."""
+    engine = session.engine
+    builder = _choose_builder(engine, request)
+    progress = BuildProgress(builder, request.dockerfile, secrets=request.secrets)
+    for name in request.secrets:
+        progress.warnings.append(
+            f"--build-arg {name}: looks secret; a build arg used by RUN is visible in the image "
+            "history (docker history). nbdocker masks it in what it shows")
+    network = request.network
+    if network is None and not engine.has_default_bridge():
+        network = "none"
+        progress.notes.append("this engine has no default bridge network: RUN steps run with --network none")
+    params = _params(request, builder, network)
+    context = _context(engine, request)
+    sink = _sink(session, request.quiet)
+    try:
+        state = _follow(engine, context, params, builder, progress, sink)
+    finally:
+        context.close()
+        progress.finished = time.time()
+    result = BuildResult(progress.image_id, request.tags if state == "done" else [], builder, progress, state)
+    sink.finish(result)
+    if request.out:
+        session.user_ns[request.out] = result
+    if state == "cancelled":
+        raise BuildCancelled("the engine was told to stop the build; nothing was tagged and no "
+                             "container is left. The kernel is ready.")
+    if state == "failed":
+        raise BuildFailed(_failure_message(progress), result)
+    _BUILT[progress.image_id] = (request.dockerfile, request.target)
+    history = image_history(engine, progress.image_id)
+    if isinstance(history, History) and request.tags:
+        history.image = request.tags[0]
+    result.history = attach_lines(history) if isinstance(history, History) else None
+    return result
+
+
+def _choose_builder(engine: Any, request: BuildRequest) -> str:
+    builder = request.builder
+    if builder == "auto":
+        builder = "buildkit" if engine.offers_buildkit() else "classic"
+    elif builder == "buildkit" and not engine.offers_buildkit():
+        raise UsageError("--builder buildkit: this engine does not offer BuildKit through its API; "
+                         "use --builder classic", "%%dockerfile")
+    if builder == "classic":
+        features = buildkit_only_features(request.dockerfile)
+        if features:
+            line, what = features[0]
+            raise DockerfileError(f"{what}; the classic builder cannot build it "
+                                  "(use --builder buildkit or auto)", line)
+    return builder
+
+
+def _params(request: BuildRequest, builder: str, network: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "t": request.tags,
+        "dockerfile": request.dockerfile_name,
+        "version": "2" if builder == "buildkit" else "1",
+        # docker-py's default is rm=False: failed and even successful classic builds would leave
+        # their intermediate containers behind. forcerm removes them after a failure too.
+        "rm": "1", "forcerm": "1",
+    }
+    if request.no_cache:
+        params["nocache"] = "1"
+    if request.pull:
+        params["pull"] = "1"
+    if request.build_args:
+        params["buildargs"] = json.dumps(request.build_args)
+    if request.labels:
+        params["labels"] = json.dumps(request.labels)
+    if request.target:
+        params["target"] = request.target
+    if network:
+        params["networkmode"] = network
+    if request.platform:
+        params["platform"] = request.platform
+    return params
+
+
+def _context(engine: Any, request: BuildRequest) -> Any:
+    """The context tar: the cell's Dockerfile alone, or a directory filtered by its .dockerignore."""
+    extra = [] if request.dockerfile_in_context else [(request.dockerfile_name, request.dockerfile_text)]
+    if request.context_dir is None:
+        return engine.context_tar(None, [], extra)
+    patterns: list[str] = []
+    ignore = os.path.join(request.context_dir, ".dockerignore")
+    if os.path.exists(ignore):
+        with open(ignore, encoding="utf-8", errors="surrogateescape") as f:
+            patterns = read_dockerignore(f.read())
+    try:
+        return engine.context_tar(request.context_dir, patterns, extra)
+    except OSError as err:
+        raise NbDockerError(f"cannot pack the build context {request.context_dir!r}: {err}") from err
+
+
+_END = object()
+
+
+def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
+            progress: BuildProgress, sink: Any) -> str:
+    """Send the build and fold its events until it ends; returns done / failed / cancelled."""
+    decoder = decoder_for(builder)
+    response, messages = engine.build_stream(context, params)
+    inbox: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for message in messages:
+                if stop.is_set():
+                    return
+                inbox.put(message)
+        except BaseException as err:  # noqa: BLE001 - handed to the kernel thread
+            if not stop.is_set():
+                inbox.put(err)
+        finally:
+            inbox.put(_END)
+
+    reader = threading.Thread(target=read, name="nbdocker-build-stream", daemon=True)
+    reader.start()
+    last_render = 0.0
+    last_message = time.time()
+    try:
+        while True:
+            try:
+                item = inbox.get(timeout=1 / UPDATES_PER_SECOND)
+            except queue.Empty:
+                item = None
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                if isinstance(item, NbDockerError):
+                    raise EngineUnavailable(f"the engine stopped answering during the build ({item})") from item
+                raise item
+            if item is not None:
+                last_message = time.time()
+                for event in decoder.feed(item):
+                    progress.apply(event)
+            now = time.time()
+            if now - last_render >= 1 / UPDATES_PER_SECOND:
+                silent = now - last_message
+                sink.update(progress, silent if silent >= SILENCE_NOTE_AFTER else None)
+                last_render = now
+        for event in decoder.close():
+            progress.apply(event)
+    except KeyboardInterrupt:
+        stop.set()
+        engine.cancel_stream(response)  # closing the stream is what cancels the build engine-side
+        reader.join(timeout=5)
+        _mark_running(progress, "failed")
+        progress.notes.append("build cancelled by interrupt")
+        return "cancelled"
+    finally:
+        stop.set()
+        engine.cancel_stream(response)
+    if progress.image_id and progress.error is None:
+        return "done"
+    if progress.error is None:  # a stream that ended without an image id is a failure
+        progress.apply(ErrorEvent("the build stream ended without an image id"))
+    _mark_running(progress, "failed")
+    return "failed"
+
+
+def _mark_running(progress: BuildProgress, state: str) -> None:
+    for step in progress.steps.values():
+        if step.state == "running":
+            step.state = state
+            step.completed = time.time()
+
+
+def _failure_message(progress: BuildProgress) -> str:
+    """The failing step's Dockerfile line(s), its exit code, the engine's message."""
+    error = progress.error
+    step = progress.failed_step()
+    parts = []
+    if step is not None and step.instruction is not None:
+        parts.append(f"line {step.lines}: {progress._mask(step.instruction.original.splitlines()[0])}")
+    elif step is not None:
+        parts.append(progress._mask(step.name))
+    if error is not None and error.exit_code is not None:
+        parts.append(f"exit code {error.exit_code}")
+    message = progress._mask(error.message if error else "unknown error")
+    if "COPY" in message.upper() or "ADD" in message.upper():
+        if "not found" in message or "no such file" in message.lower() or "checksum" in message:
+            message += " — the build context holds only the Dockerfile: pass --context DIR to send files"
+    parts.append(message)
+    return " — ".join(parts)
+
+
+# ---------------------------------------------------------------- live views
+
+
+class TextSink:
+    """Terminal IPython and tests: one printed line per step change, no re-sends."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+        self.logged: dict[str, int] = {}
+
+    def update(self, progress: BuildProgress, silent: float | None) -> None:
+        for step in progress.dockerfile_steps:
+            if self.seen.get(step.key) != step.state:
+                self.seen[step.key] = step.state
+                where = f"line {step.lines}: " if step.lines else ""
+                print(f"[{progress.done}/{progress.total}] {step.state:8} {where}{progress._mask(step.name)}")
+        if silent is not None:
+            print(f"  (no output for {silent:.0f} s)")
+
+    def finish(self, result: BuildResult) -> None:
+        self.update(result.progress, None)
+
+
+class QuietSink:
+    """-q: nothing while the build runs."""
+
+    def update(self, progress: BuildProgress, silent: float | None) -> None:
+        pass
+
+    def finish(self, result: BuildResult) -> None:
+        pass
+
+
+class _Live:
+    """A displayed, updatable build view (text/plain + escaped text/html)."""
+
+    def __init__(self, view: views.BuildView) -> None:
+        self.view = view
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": views.render_text(self.view), "text/html": views.render_html(self.view)}
+
+
+class DisplaySink:
+    """A notebook: one display handle updated at most UPDATES_PER_SECOND times a second.
+
+    Each update carries only the tails of the logs, never the whole log, so a step printing
+    100,000 lines costs the browser what a few hundred lines cost.
+    """
+
+    def __init__(self) -> None:
+        from IPython.display import display
+
+        self.handle = display(_Live(views.BuildView("build", "", "running", [], 0, 0, 0, 0.0)),
+                              display_id=True)
+
+    def update(self, progress: BuildProgress, silent: float | None) -> None:
+        view = progress.view("running")
+        if silent is not None:
+            view.notes.append(f"no output for {silent:.0f} s")
+        self.handle.update(_Live(view))
+
+    def finish(self, result: BuildResult) -> None:
+        # The final view is the result itself (shown as the cell's output): clear the live one.
+        self.handle.update(_Live(result.view()) if result.state != "done" else _Empty())
+
+
+class _Empty:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": ""}
+
+
+def _sink(session: cli.Session, quiet: bool) -> Any:
+    if quiet:
+        return QuietSink()
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from . import widgets
+
+        return widgets.build_sink() or DisplaySink()
+    return TextSink()
+
+
+# ---------------------------------------------------------------- layers and lines
+
+
+def attach_lines(history: History) -> History:
+    """Tie each layer of an image built in this kernel to the Dockerfile line that made it."""
+    top = history.layers[0].id if history.layers else None
+    built = _BUILT.get(top) if top else None
+    if built is None:
+        return history
+    dockerfile, target = built
+    chain = _stage_chain(dockerfile, target)
+    instructions = [i for i in chain if i.keyword != "FROM"]
+    base = next((i for i in chain if i.keyword == "FROM"), None)
+    # Match newest layer to last instruction, walking down; an instruction that left no history
+    # entry (ARG under BuildKit, say) is skipped when the layer does not look like it.
+    pending = list(reversed(instructions))
+    for layer in history.layers:
+        while pending and not _made_by(layer.created_by, pending[0]):
+            if len(pending) > 1 and _made_by(layer.created_by, pending[1]):
+                pending.pop(0)
+            else:
+                break
+        if pending and _made_by(layer.created_by, pending[0]):
+            layer.instruction = pending.pop(0)
+        else:
+            layer.instruction = base
     return history
 
 
-def run_dockerfile_cell(session: Any, line: str, cell: str) -> Any:
-    raise NotImplementedError
+def _stage_chain(dockerfile: Dockerfile, target: str | None) -> list[Any]:
+    """Instructions of the target stage, preceded by those of the stages it is built FROM."""
+    stage = dockerfile.stage_named(target) if target else (dockerfile.stages[-1] if dockerfile.stages else None)
+    if stage is None:
+        return []
+    own = [i for i in dockerfile.instructions if i.stage == stage.index]
+    parent = dockerfile.stage_named(stage.base) if stage.base else None
+    if parent is not None and parent.index != stage.index:
+        parent_name = parent.name or str(parent.index)
+        return _stage_chain(dockerfile, parent_name) + [i for i in own if i.keyword != "FROM"]
+    return own
+
+
+def _made_by(created_by: str, instruction: Any) -> bool:
+    text = " ".join(created_by.split())
+    keyword = instruction.keyword
+    if keyword == "RUN":
+        command = " ".join((instruction.exec_form and " ".join(instruction.exec_form)
+                            or instruction.arguments).split())
+        return "#(nop)" not in text and (command[:40] in text or text.startswith("RUN "))
+    return (f"#(nop) {keyword}" in text or text.startswith(f"{keyword} ")
+            or (keyword in ("COPY", "ADD") and f"{keyword} " in text))
+

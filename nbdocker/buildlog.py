@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import tempfile
 import threading
+import weakref
 from collections import deque
 from typing import Iterable, Iterator
 
@@ -64,6 +65,8 @@ class BuildLog:
         self._spool: tempfile.SpooledTemporaryFile[bytes] | None = tempfile.SpooledTemporaryFile(
             max_size=spool_bytes, mode="w+b", prefix="nbdocker-build-log-"
         )
+        # Closed when the log is collected, or at exit before tempfile's module is torn down.
+        weakref.finalize(self, self._spool.close)
         # The build loop appends while a view may read back; the file has one position, so a
         # read moves it away from the end and the next append moves it back.
         self._lock = threading.Lock()

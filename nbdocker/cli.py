@@ -40,6 +40,14 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{_shorter(message)} (see {self.prog} -h)", self.prog)
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        # With exit_on_error=False an ArgumentError (bad choice, missing value) rises through every
+        # parser: the innermost one turns it into the UsageError, so the message names its command.
+        try:
+            return super().parse_known_args(args, namespace)
+        except argparse.ArgumentError as err:
+            self.error(str(err))
+
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             sys.stdout.write(message)
@@ -60,6 +68,9 @@ class Session:
     show: Callable[[Any], None] = lambda result: None
 
 
+# The session of the last command: views that act later (a widget's "remove" button) use it.
+current_session: Session | None = None
+
 Runner = Callable[[Session, argparse.Namespace], Any]
 _EXTENSIONS: list[Callable[[Any], None]] = []
 
@@ -70,10 +81,11 @@ def extension(register: Callable[[Any], None]) -> Callable[[Any], None]:
     return register
 
 
-def add_command(sub: Any, name: str, run: Runner, help: str, aliases: tuple[str, ...] = ()) -> ArgumentParser:
-    """A sub-command `name` whose `run(session, args)` makes the result."""
+def add_command(sub: Any, name: str, run: Runner, help: str, aliases: tuple[str, ...] = (),
+                prog: str | None = None) -> ArgumentParser:
+    """A sub-command `name` whose `run(session, args)` makes the result (`prog` names it in errors)."""
     parser = sub.add_parser(name, help=help, description=help, aliases=list(aliases),
-                            prog=f"%docker {name}")
+                            prog=prog or f"%docker {name}")
     parser.set_defaults(run=run, prog=parser.prog)
     return parser
 
@@ -82,9 +94,7 @@ def add_command(sub: Any, name: str, run: Runner, help: str, aliases: tuple[str,
 
 
 def add_images(sub: Any, name: str = "images", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-    p = add_command(sub, name, _run_images, "List images", aliases)
-    if prog:
-        p.prog = prog
+    p = add_command(sub, name, _run_images, "List images", aliases, prog)
     p.add_argument("-a", "--all", action="store_true", help="Show all images (default hides intermediate images)")
     p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs (returns a list)")
     p.add_argument("--digests", action="store_true", help="Show digests")
@@ -100,9 +110,8 @@ def _run_images(session: Session, a: argparse.Namespace) -> Any:
 
 
 def add_inspect(sub: Any, name: str = "inspect", prog: str | None = None) -> None:
-    p = add_command(sub, name, _run_inspect, "Display detailed information on one or more images")
-    if prog:
-        p.prog = prog
+    p = add_command(sub, name, _run_inspect, "Display detailed information on one or more images",
+                    prog=prog)
     p.add_argument("images", nargs="+", metavar="IMAGE")
 
 
@@ -111,9 +120,7 @@ def _run_inspect(session: Session, a: argparse.Namespace) -> Any:
 
 
 def add_history(sub: Any, name: str = "history", prog: str | None = None) -> None:
-    p = add_command(sub, name, _run_history, "Show the history of an image")
-    if prog:
-        p.prog = prog
+    p = add_command(sub, name, _run_history, "Show the history of an image", prog=prog)
     p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs (returns a list)")
     p.add_argument("image", metavar="IMAGE")
@@ -127,9 +134,8 @@ def _run_history(session: Session, a: argparse.Namespace) -> Any:
 
 
 def add_tag(sub: Any, name: str = "tag", prog: str | None = None) -> None:
-    p = add_command(sub, name, _run_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
-    if prog:
-        p.prog = prog
+    p = add_command(sub, name, _run_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+                    prog=prog)
     p.add_argument("source", metavar="SOURCE_IMAGE[:TAG]")
     p.add_argument("target", metavar="TARGET_IMAGE[:TAG]")
 
@@ -139,9 +145,7 @@ def _run_tag(session: Session, a: argparse.Namespace) -> Any:
 
 
 def add_rmi(sub: Any, name: str = "rmi", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-    p = add_command(sub, name, _run_rmi, "Remove one or more images", aliases)
-    if prog:
-        p.prog = prog
+    p = add_command(sub, name, _run_rmi, "Remove one or more images", aliases, prog)
     p.add_argument("-f", "--force", action="store_true", help="Force removal of the image")
     p.add_argument("--no-prune", action="store_true", help="Do not delete untagged parents")
     p.add_argument("images", nargs="+", metavar="IMAGE")
@@ -236,6 +240,8 @@ def _words_of(value: Any) -> list[str]:
 
 def run_words(session: Session, words: list[str]) -> Any:
     """Parse the words and run the command; returns its result (None after help)."""
+    global current_session
+    current_session = session
     if not words:
         parser().print_help()
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -87,6 +88,69 @@ class Engine:
             hint = "run as a user in the 'docker' group, or point DOCKER_HOST at an engine you may use"
         return f"cannot reach the engine at {self.base_url}: {reason}; {hint}"
 
+    # ------------------------------------------------------------ builds
+
+    def offers_buildkit(self) -> bool:
+        """BuildKit through the API: Linux engines from API 1.39 (Engine 18.09) on."""
+        info = self.call("version", self.api.version)
+        major, minor = (int(x) for x in str(info.get("ApiVersion", "0.0")).split(".")[:2])
+        return info.get("Os") == "linux" and (major, minor) >= (1, 39)
+
+    def has_default_bridge(self) -> bool:
+        """False on engines started with --bridge=none (RUN then needs network none)."""
+        return bool(self.call("networks", self.api.networks, names=["bridge"]))
+
+    def build_stream(self, context: Any, params: dict[str, Any]) -> tuple[Any, Iterator[dict[str, Any]]]:
+        """POST /build with the context tar; returns (response, decoded messages).
+
+        The SDK's `build()` cannot send `version` (BuildKit) or several tags, so the request is made
+        here. No timeout on the stream: a build may be silent for minutes. The caller must close
+        the response in `finally` — closing it is what cancels the build engine-side.
+        """
+        api = self.api
+        with self.translated("build"):
+            response = api._post(api._url("/build"), params=params, data=context, stream=True,
+                                 timeout=None, headers={"Content-Type": "application/x-tar"})
+            api._raise_for_status(response)
+        return response, self._messages(response)
+
+    def _messages(self, response: Any) -> Iterator[dict[str, Any]]:
+        with self.translated("build stream"):
+            yield from self.api._stream_helper(response, decode=True)
+
+    @staticmethod
+    def cancel_stream(response: Any) -> None:
+        """Close a streaming response at once, even while another thread is blocked reading it.
+
+        `response.close()` alone waits for the reader's buffered-IO lock, i.e. until the engine
+        sends more (a `sleep 30` step: 30 s). Shutting the socket down wakes the reader and the
+        engine sees the connection gone, which cancels the build.
+        """
+        sock = None
+        with contextlib.suppress(Exception):
+            sock = response.raw._connection.sock
+        if sock is None:
+            with contextlib.suppress(Exception):
+                sock = response.raw._fp.fp.raw._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            response.close()
+
+    def context_tar(self, root: str | None, patterns: list[str],
+                    extra_files: list[tuple[str, str]]) -> Any:
+        """A build context as a tar file: `root` filtered by .dockerignore patterns, plus files."""
+        from docker.utils import build as sdk_build
+
+        if root is None:
+            return sdk_build.create_archive(root="/nonexistent", files=[], extra_files=extra_files)
+        # The CLI always sends the Dockerfile and .dockerignore, whatever the patterns say.
+        keep = [*patterns, "!.dockerignore"]
+        files = sorted(sdk_build.exclude_paths(os.path.abspath(root), keep,
+                                               dockerfile=extra_files[0][0] if extra_files else None))
+        return sdk_build.create_archive(root=os.path.abspath(root), files=files, extra_files=extra_files)
+
     def close(self) -> None:
         """Drop the client (a new one is made on next use)."""
         if self._api is not None:
@@ -96,19 +160,25 @@ class Engine:
 
 def transport_reason(err: BaseException, timeout: float) -> str:
     """The root cause of a connection failure, in a few words."""
-    seen: set[int] = set()
-    cause: BaseException | None = err
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, FileNotFoundError):
-            return "no socket there (file not found)"
-        if isinstance(cause, PermissionError):
-            return "permission denied on the socket"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
-            return f"no answer within {timeout:g} s"
-        cause = cause.__cause__ or cause.__context__
+    chain: list[BaseException] = []
+    pending: list[BaseException | None] = [err]
+    while pending:
+        cause = pending.pop(0)
+        if cause is None or any(cause is seen for seen in chain):
+            continue
+        chain.append(cause)
+        pending += [cause.__cause__ or cause.__context__, getattr(cause, "reason", None)]
+    # The OS error decides: urllib3's NewConnectionError ("connection refused") is a subclass of its
+    # ConnectTimeoutError, so a timeout higher up the chain must not win over what lies beneath.
+    for kind, reason in ((FileNotFoundError, "no socket there (file not found)"),
+                         (PermissionError, "permission denied on the socket"),
+                         (ConnectionRefusedError, "connection refused")):
+        if any(isinstance(cause, kind) for cause in chain):
+            return reason
+    timeouts = (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+    if any(isinstance(cause, timeouts) and not isinstance(cause, urllib3.exceptions.NewConnectionError)
+           for cause in chain):
+        return f"no answer within {timeout:g} s"
     text = str(err)
     for needle, reason in (
         ("No such file or directory", "no socket there (file not found)"),

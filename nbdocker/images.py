@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import views
 from .buildargs import mask_text
 from .engine import Engine, status_code
-from .errors import CommandFailed, EngineError, NbDockerError, UsageError
+from .errors import CommandFailed, EngineError, InvalidReference, UsageError
 from .references import check_image_argument, parse_reference
 from .results import IdList, Result
 from .units import ago, human_size, short_id
@@ -117,12 +118,14 @@ def list_images(engine: Engine, *, all: bool = False, quiet: bool = False, diges
     for item in filters or ():
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"--filter {item!r}: expected KEY=VALUE (e.g. dangling=true, label=app)")
+            raise UsageError(f"--filter {item!r}: expected KEY=VALUE (e.g. dangling=true, label=app)",
+                             "%docker images")
         filter_map.setdefault(key, []).append(value)
     if reference:
         filter_map.setdefault("reference", []).append(reference)
     summaries = engine.call("list images", engine.api.images, all=all, filters=filter_map or None)
-    summaries.sort(key=lambda s: (s.get("Created") or 0, s["Id"]), reverse=True)
+    # The engine sends newest first; the CLI keeps its order, ties included (a stable sort does too).
+    summaries.sort(key=lambda s: s.get("Created") or 0, reverse=True)
     rows = [row for s in summaries for row in image_rows(s, digests)]
     result = ImageList(rows, digests=digests, no_trunc=no_trunc)
     return result.ids if quiet else result
@@ -201,22 +204,35 @@ def inspect_images(engine: Engine, images: list[str]) -> InspectResult:
 # ---------------------------------------------------------------- history
 
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
-_SHELL = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c ")
+# Classic builder: `|1 A=b /bin/sh -c echo`; BuildKit: `RUN |1 A=b /bin/sh -c echo # buildkit`.
+_SHELL = re.compile(r"^(?:RUN )?(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c ")
 
 
 def clean_created_by(created_by: str) -> str:
-    """`/bin/sh -c #(nop)  CMD ["sh"]` → `CMD ["sh"]`; `/bin/sh -c echo` → `RUN echo`."""
-    text = created_by.replace("\t", " ").strip()
+    """`/bin/sh -c #(nop)  CMD ["sh"]` → `CMD ["sh"]`; `/bin/sh -c echo` → `RUN echo` (both builders)."""
+    text = created_by.replace("\t", " ").strip().removesuffix(" # buildkit")
     if _NOP.match(text):
         return _NOP.sub("", text).strip()
     if _SHELL.match(text):
         return "RUN " + _SHELL.sub("", text).strip()
-    return text.removesuffix(" # buildkit")
+    return text
+
+
+def _display_width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def truncate(text: str, width: int) -> str:
-    """The CLI's `formatter.Ellipsis`: cut to `width` characters, the last one an ellipsis."""
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """The CLI's `formatter.Ellipsis`: cut to `width` display columns, the last one an ellipsis."""
+    if sum(_display_width(c) for c in text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += _display_width(char)
+        if used > width - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 @dataclass
@@ -378,6 +394,7 @@ class RemovalReport(Result):
 
 _CONFLICT_CONTAINER = re.compile(r"container (\w+) is using its referenced image (\w+)")
 _RUNNING = re.compile(r"being used by running container (\w+)")
+_STOPPED = re.compile(r"being used by stopped container (\w+)")
 
 
 def explain_conflict(engine: Engine, argument: str, message: str, force: bool) -> str:
@@ -397,7 +414,7 @@ def explain_conflict(engine: Engine, argument: str, message: str, force: bool) -
                 f"(not even with -f). Stop and remove the container first (%docker rm -f "
                 f"{_container_name(engine, running.group(1))}). Note: -f by a tag name only removes "
                 "that tag while the container runs; the image stays, untagged.")
-    stopped = _CONFLICT_CONTAINER.search(message)
+    stopped = _CONFLICT_CONTAINER.search(message) or _STOPPED.search(message)
     if stopped:
         cid = stopped.group(1)
         who = _container_words(engine, cid)
@@ -464,7 +481,7 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
             else:
                 removal.error = str(err)
             continue
-        except NbDockerError as err:  # an invalid reference: reported for this argument only
+        except InvalidReference as err:  # reported for this argument only; an unreachable engine stops all
             removal.error = str(err)
             continue
         for entry in outcome or []:

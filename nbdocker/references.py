@@ -14,12 +14,18 @@ _ALNUM = r"[a-z0-9]+"
 _SEPARATOR = r"(?:[._]|__|[-]+)"
 _PATH_COMPONENT = re.compile(rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*\Z")
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+# A bracketed IPv6 host is refused by Engine 20.10 and accepted by newer engines: we accept it
+# (the engine in front of us still answers "invalid reference format"; we must not block newer ones).
 _DOMAIN = re.compile(
-    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?\Z"
+    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\Z"
 )
-_TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
+# Go's \w is ASCII-only: without re.ASCII, Python's would let "tÄg" through.
+_TAG = re.compile(r"\w[\w.-]{0,127}\Z", re.ASCII)
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
+# go-digest then checks the algorithm and the exact length of lowercase hex.
+_DIGEST_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 _ID = re.compile(r"(?:sha256:)?[0-9a-f]{1,64}\Z")
+_FULL_ID = re.compile(r"[0-9a-f]{64}\Z")
 NAME_MAX = 255
 
 
@@ -52,13 +58,17 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> Reference:
         raise InvalidReference("the image name is empty")
     if text != text.strip() or any(c.isspace() for c in text):
         raise InvalidReference(f"{text!r} contains white space")
-    name, _, digest = text.partition("@")
-    if digest:
+    if _FULL_ID.match(text):
+        raise InvalidReference(f"{text!r} is an image id, not a name (64 hex digits cannot be a name)")
+    name, at, digest = text.partition("@")
+    if at:
         if not allow_digest:
             raise InvalidReference(f"{text!r}: a digest (@…) cannot be used here")
-        if not _DIGEST.match(digest):
+        algorithm, _, hex_part = digest.partition(":")
+        if not _DIGEST.match(digest) or len(hex_part) != _DIGEST_HEX_LENGTH.get(algorithm) \
+                or hex_part != hex_part.lower():
             raise InvalidReference(
-                f"{text!r}: {digest!r} is not a digest (expected sha256: and 64 hex digits)"
+                f"{text!r}: {digest!r} is not a digest (expected sha256: and 64 lowercase hex digits)"
             )
     tag = None
     last = name.rfind(":")
@@ -75,7 +85,10 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> Reference:
     if domain is not None and not _DOMAIN.match(domain):
         raise InvalidReference(f"{text!r}: {domain!r} is not a registry host[:port]")
     if path != path.lower():
-        raise InvalidReference(f"{text!r}: repository name must be lowercase (try {path.lower()!r})")
+        # `My/App`: newer engines read `My` as a registry host, but the user most likely meant my/app
+        host_like = domain is not None and (any(c in domain for c in ".:") or domain == "localhost")
+        suggestion = f"{domain}/{path.lower()}" if host_like else name.lower()
+        raise InvalidReference(f"{text!r}: repository name must be lowercase (try {suggestion!r})")
     for component in path.split("/"):
         if not _PATH_COMPONENT.match(component):
             raise InvalidReference(

@@ -7,3 +7,8 @@ from typing import Any
 def widget_bundle(view: Any, required: bool = False) -> dict[str, Any]:
     """The widget's mimebundle entries for a view model; empty where no widget applies."""
     return {}
+
+
+def build_sink() -> Any:
+    """A live build widget, or None where the display-handle view serves."""
+    return None
