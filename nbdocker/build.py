@@ -60,6 +60,8 @@ def dockerfile_parser() -> cli.ArgumentParser:
         description="Build the cell body as a Dockerfile, live. Without --context the context "
                     "holds only the Dockerfile.")
     p.add_argument("--context", metavar="DIR", help="Build context directory (its .dockerignore is honoured)")
+    p.add_argument("--check", action="store_true",
+                   help="Only parse: show the instructions, their stages and lines (no engine needed)")
     add_build_options(p)
     return p
 
@@ -135,6 +137,8 @@ def run_dockerfile_cell(session: cli.Session, line: str, cell: str) -> BuildResu
         args = dockerfile_parser().parse_args(cli.split_line(line))
     except cli.HelpShown:
         return None
+    if args.check:
+        return DockerfileSummary(parse_dockerfile(cell))
     context = None
     if args.context is not None:
         context = os.path.expanduser(args.context)
@@ -164,6 +168,35 @@ def _run_build_command(session: cli.Session, args: argparse.Namespace) -> BuildR
 
 
 # ---------------------------------------------------------------- the result
+
+
+@dataclass
+class DockerfileSummary(Result):
+    """`%%dockerfile --check`: the parsed Dockerfile, one row per instruction with its lines."""
+
+    dockerfile: Dockerfile
+
+    @property
+    def instructions(self) -> list[Any]:
+        return self.dockerfile.instructions
+
+    def view(self) -> views.TableView:
+        stages = {s.index: s for s in self.dockerfile.stages}
+        rows = []
+        for ins in self.dockerfile.instructions:
+            stage = stages.get(ins.stage) if ins.stage is not None else None
+            label = "" if stage is None else (stage.name or str(stage.index))
+            lines = f"{ins.line_start}" if ins.line_start == ins.line_end else f"{ins.line_start}-{ins.line_end}"
+            rows.append({"line": lines, "stage": label, "instruction": ins.keyword,
+                         "arguments": ins.arguments if len(ins.arguments) <= 60 else ins.arguments[:59] + "…",
+                         "form": "exec" if ins.exec_form is not None else ""})
+        columns = [views.Column("line", "LINE"), views.Column("stage", "STAGE"),
+                   views.Column("instruction", "INSTRUCTION"), views.Column("arguments", "ARGUMENTS"),
+                   views.Column("form", "FORM")]
+        n = len(self.dockerfile.stages)
+        footer = f"{len(rows)} instructions in {n} stage{'s' if n != 1 else ''}; nothing was built (--check)"
+        return views.TableView("dockerfile", columns, rows, footer=footer)
+
 
 
 @dataclass

@@ -47,6 +47,7 @@ class Engine:
 
     def __init__(self, base_url: str | None = None, timeout: float = 5.0) -> None:
         self.base_url, self.tls = resolve_endpoint(base_url)
+        self.env_host = os.environ.get("DOCKER_HOST")  # `%env DOCKER_HOST=…` later makes a new Engine
         self.timeout = timeout
         self._api: docker.APIClient | None = None
 

@@ -465,7 +465,9 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
                   no_prune: bool = False) -> RemovalReport:
     """`docker rmi [-f] [--no-prune] IMAGE…`: each argument tried; fails if any failed."""
     removals = []
-    for name in images:
+    # `rmi $(docker images -q)` names an image once per row, i.e. once per name it has: the CLI
+    # then fails on the repeats ("No such image"). The same word twice means the same image, once.
+    for name in dict.fromkeys(images):
         removal = Removal(name)
         removals.append(removal)
         try:

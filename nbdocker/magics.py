@@ -1,6 +1,7 @@
 """The IPython glue: `%docker` and `%%dockerfile` parse their line and call one function below."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -46,6 +47,9 @@ class DockerMagics(Magics):
     @property
     def session(self) -> cli.Session:
         """The engine is made here on first use, never at load time (it only reads settings)."""
+        if self._engine is not None and self._engine.env_host != os.environ.get("DOCKER_HOST"):
+            self._engine.close()  # the user pointed DOCKER_HOST elsewhere (`%env DOCKER_HOST=…`)
+            self._engine = None
         if self._engine is None:
             self._engine = Engine(self.base_url, self.timeout)
         return cli.Session(self._engine, builder=self.builder,
