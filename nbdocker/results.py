@@ -60,5 +60,9 @@ class IdList(list):
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {"text/plain": "\n".join(self)}
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's pretty printer has its own rule for lists, ahead of the mimebundle's text.
+        printer.text("\n".join(self))
+
     def __repr__(self) -> str:
         return f"IdList({list.__repr__(self)})"

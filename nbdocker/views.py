@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,17 +134,23 @@ def render_text(view: View) -> str:
     return build_text(view)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns a string takes (wide East Asian characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def table_text(view: TableView) -> str:
-    """Columns padded like the docker CLI's tabwriter (three spaces between columns)."""
+    """Columns laid out like the docker CLI's tabwriter (minimum width 10, padding 3)."""
     if not view.rows and view.empty:
         return view.empty
     cells = [[c.title for c in view.columns]]
     cells += [[str(row.get(c.key, "")) for c in view.columns] for row in view.rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(view.columns))]
+    widths = [max(10, max(display_width(r[i]) for r in cells) + 3) for i in range(len(view.columns))]
     lines = []
     for r in cells:
-        padded = [r[i].ljust(widths[i]) if i < len(r) - 1 else r[i] for i in range(len(r))]
-        lines.append("   ".join(padded).rstrip())
+        padded = [r[i] + " " * (widths[i] - display_width(r[i])) if i < len(r) - 1 else r[i]
+                  for i in range(len(r))]
+        lines.append("".join(padded).rstrip())
     out = ([view.title] if view.title else []) + lines
     if view.footer:
         out.append(view.footer)
