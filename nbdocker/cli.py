@@ -190,6 +190,7 @@ def parser() -> ArgumentParser:
     global _PARSER
     if _PARSER is None:
         from . import build, containers, registry  # noqa: F401  (they register sub-commands)
+        from . import system  # noqa: F401
 
         _PARSER = build_parser()
     return _PARSER
