@@ -208,27 +208,47 @@ def split_line(line: str) -> list[str]:
 
 
 def expand_substitutions(line: str, session: Session) -> str:
-    """`$(docker images -q)` runs that nbdocker command (not a shell) and splices its words."""
-    out, i = [], 0
-    while True:
-        start = line.find("$(", i)
-        if start < 0:
-            out.append(line[i:])
-            return "".join(out)
-        depth, j = 1, start + 2
-        while j < len(line) and depth:
-            depth += {"(": 1, ")": -1}.get(line[j], 0)
-            j += 1
-        if depth:
-            raise UsageError(f"unclosed $( in: {line[start:]}")
-        inner = line[start + 2 : j - 1].strip()
-        words = split_line(inner)
-        if not words or words[0] != "docker":
-            raise UsageError(f"$({inner}): only $(docker …) runs here (nbdocker commands, not a shell)")
-        value = run_words(session, words[1:])
-        out.append(line[i:start])
-        out.append(" ".join(shlex.quote(str(v)) for v in _words_of(value)))
-        i = j
+    """`$(docker images -q)` runs that nbdocker command (not a shell) and splices its words.
+
+    As in a shell, nothing inside single quotes is substituted. Another `$(…)` inside double quotes
+    (`sh -c "echo $(pwd)"` for a container) is left for the command that receives it; unquoted, it
+    would be a host shell's job, which this is not: a usage error says so.
+    """
+    out, i, quoted, double = [], 0, False, False
+    while i < len(line):
+        char = line[i]
+        if char == "'" and not double:
+            quoted = not quoted
+        elif char == '"' and not quoted:
+            double = not double
+        elif char == "\\" and not quoted:
+            out.append(line[i : i + 2])
+            i += 2
+            continue
+        elif line.startswith("$(", i) and not quoted:
+            end = _closing_paren(line, i + 2)
+            inner = line[i + 2 : end].strip()
+            words = split_line(inner)
+            if words and words[0] == "docker":
+                value = run_words(session, words[1:])
+                out.append(" ".join(shlex.quote(str(v)) for v in _words_of(value)))
+                i = end + 1
+                continue
+            if not double:
+                raise UsageError(f"$({inner}): only $(docker …) runs here (nbdocker commands, not a "
+                                 "shell); quote it to pass it on to a container's command")
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _closing_paren(line: str, start: int) -> int:
+    depth = 1
+    for j in range(start, len(line)):
+        depth += {"(": 1, ")": -1}.get(line[j], 0)
+        if depth == 0:
+            return j
+    raise UsageError(f"unclosed $( in: {line[start - 2:]}")
 
 
 def _words_of(value: Any) -> list[str]:

@@ -152,3 +152,10 @@ def test_substitution_splices_the_words_of_a_result():
     assert cli._words_of(["a", "b c"]) == ["a", "b c"]
     assert cli._words_of(None) == []
     assert cli._words_of("a b") == ["a", "b"]
+
+
+def test_substitutions_respect_quotes():
+    # a container's own shell gets `$(…)` inside quotes, untouched
+    line = """run busybox sh -c 'echo $(pwd)' "$(date)" """
+    assert cli.expand_substitutions(line, SESSION) == line
+    assert cli.split_line(cli.expand_substitutions(line, SESSION))[-2:] == ["echo $(pwd)", "$(date)"]
