@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from typing import Any
 from . import cli, views
 from .buildargs import is_secret_name, parse_pairs
 from .buildevents import ErrorEvent, decoder_for
-from .context import CELL_DOCKERFILE, read_dockerignore
+from .context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
 from .dockerfile import Dockerfile, buildkit_only_features, parse_dockerfile
-from .errors import (BuildCancelled, BuildFailed, DockerfileError, EngineUnavailable, NbDockerError,
+from .errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
                      UsageError)
 from .images import History, image_history
 from .progress import BuildProgress, Step
@@ -279,13 +280,19 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
         network = "none"
         progress.notes.append("this engine has no default bridge network: RUN steps run with --network none")
     params = _params(request, builder, network)
-    context = _context(engine, request)
+    context = _context(request, builder)
     sink = _sink(session, request.quiet)
     try:
         state = _follow(engine, context, params, builder, progress, sink)
+    except NbDockerError as err:  # the engine went away: the live view must not stay "running"
+        _mark_running(progress, "failed")
+        progress.apply(ErrorEvent(str(err)))
+        progress.finished = time.time()
+        sink.finish(BuildResult(None, [], builder, progress, "failed"))
+        raise
     finally:
         context.close()
-        progress.finished = time.time()
+        progress.finished = progress.finished or time.time()
     result = BuildResult(progress.image_id, request.tags if state == "done" else [], builder, progress, state)
     sink.finish(result)
     if request.out:
@@ -294,7 +301,7 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
         raise BuildCancelled("the engine was told to stop the build; nothing was tagged and no "
                              "container is left. The kernel is ready.")
     if state == "failed":
-        raise BuildFailed(_failure_message(progress), result)
+        raise BuildFailed(_failure_message(progress, request.context_dir), result)
     _BUILT[progress.image_id] = (request.dockerfile, request.target)
     history = image_history(engine, progress.image_id)
     if isinstance(history, History) and request.tags:
@@ -345,18 +352,14 @@ def _params(request: BuildRequest, builder: str, network: str | None) -> dict[st
     return params
 
 
-def _context(engine: Any, request: BuildRequest) -> Any:
+def _context(request: BuildRequest, builder: str) -> Any:
     """The context tar: the cell's Dockerfile alone, or a directory filtered by its .dockerignore."""
-    extra = [] if request.dockerfile_in_context else [(request.dockerfile_name, request.dockerfile_text)]
-    if request.context_dir is None:
-        return engine.context_tar(None, [], extra)
-    patterns: list[str] = []
-    ignore = os.path.join(request.context_dir, ".dockerignore")
-    if os.path.exists(ignore):
-        with open(ignore, encoding="utf-8", errors="surrogateescape") as f:
-            patterns = read_dockerignore(f.read())
+    text = None if request.dockerfile_in_context else request.dockerfile_text
     try:
-        return engine.context_tar(request.context_dir, patterns, extra)
+        return build_context(request.context_dir, request.dockerfile_name, text, builder)
+    except PatternError as err:
+        ignore = os.path.join(request.context_dir or "", DOCKERIGNORE)
+        raise NbDockerError(f"{ignore}: {err}; the docker CLI refuses it too") from None
     except OSError as err:
         raise NbDockerError(f"cannot pack the build context {request.context_dir!r}: {err}") from err
 
@@ -367,7 +370,7 @@ _END = object()
 def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
             progress: BuildProgress, sink: Any) -> str:
     """Send the build and fold its events until it ends; returns done / failed / cancelled."""
-    decoder = decoder_for(builder)
+    decoder = decoder_for(builder, bulk=True)  # a RUN's burst of lines comes as one LogLines
     response, messages = engine.build_stream(context, params)
     inbox: queue.Queue[Any] = queue.Queue(maxsize=10_000)
     stop = threading.Event()
@@ -397,20 +400,16 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
             if item is _END:
                 break
             if isinstance(item, BaseException):
-                if isinstance(item, NbDockerError):
-                    raise EngineUnavailable(f"the engine stopped answering during the build ({item})") from item
-                raise item
+                raise item  # from the reader: the engine's own message (engine._messages)
             if item is not None:
                 last_message = time.time()
-                for event in decoder.feed(item):
-                    progress.apply(event)
+                progress.apply_all(decoder.feed(item))
             now = time.time()
             if now - last_render >= 1 / UPDATES_PER_SECOND:
                 silent = now - last_message
                 sink.update(progress, silent if silent >= SILENCE_NOTE_AFTER else None)
                 last_render = now
-        for event in decoder.close():
-            progress.apply(event)
+        progress.apply_all(decoder.close())
     except KeyboardInterrupt:
         stop.set()
         engine.cancel_stream(response)  # closing the stream is what cancels the build engine-side
@@ -436,8 +435,8 @@ def _mark_running(progress: BuildProgress, state: str) -> None:
             step.completed = time.time()
 
 
-def _failure_message(progress: BuildProgress) -> str:
-    """The failing step's Dockerfile line(s), its exit code, the engine's message."""
+def _failure_message(progress: BuildProgress, context_dir: str | None = None) -> str:
+    """The failing step's Dockerfile line(s), its exit code, the engine's message, a hint."""
     error = progress.error
     step = progress.failed_step()
     parts = []
@@ -448,9 +447,16 @@ def _failure_message(progress: BuildProgress) -> str:
     if error is not None and error.exit_code is not None:
         parts.append(f"exit code {error.exit_code}")
     message = progress._mask(error.message if error else "unknown error")
-    if "COPY" in message.upper() or "ADD" in message.upper():
-        if "not found" in message or "no such file" in message.lower() or "checksum" in message:
+    # BuildKit's wording names no instruction ('failed to compute cache key: "/app.py" not
+    # found'), the classic builder's does ("COPY failed: file not found in build context …").
+    instruction = step.instruction if step is not None else None
+    copying = (instruction.keyword in ("COPY", "ADD") and "from" not in instruction.flags
+               if instruction is not None else re.match(r"(COPY|ADD) failed", message) is not None)
+    if copying and ("not found" in message or "no such file" in message.lower()):
+        if context_dir is None:
             message += " — the build context holds only the Dockerfile: pass --context DIR to send files"
+        else:
+            message += f" — is it in {context_dir}, and not excluded by its .dockerignore?"
     parts.append(message)
     return " — ".join(parts)
 

@@ -15,9 +15,10 @@ import tempfile
 import threading
 import weakref
 from collections import deque
-from typing import Iterable, Iterator
+from itertools import repeat
+from typing import Iterable, Iterator, Sequence
 
-from nbdocker.buildevents import Event, LogEvent
+from nbdocker.buildevents import Event, LogEvent, LogLines
 
 DEFAULT_TAIL_LINES = 200
 # Small logs stay in memory; past this many bytes the spool moves to a real temporary file.
@@ -28,10 +29,15 @@ _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
 
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+_PENDING_BYTES = 64 * 1024  # appended records are written to the spool in batches of about this
+
+
 def _escape(text: str) -> str:
-    if not any(char in text for char in _ESCAPES):
+    # Called twice per log line: the common case (nothing to escape) stays in C.
+    if "\\" not in text and "\t" not in text and "\n" not in text and "\r" not in text:
         return text
-    return "".join(_ESCAPES.get(char, char) for char in text)
+    return text.translate(_ESCAPE_TABLE)
 
 
 def _unescape(text: str) -> str:
@@ -59,7 +65,7 @@ class BuildLog:
         if tail_lines < 0:
             raise ValueError("tail_lines must be >= 0")
         self.tail_lines = tail_lines
-        self._tails: dict[str, deque[LogEvent]] = {}
+        self._tails: dict[str, deque[tuple[int, str]]] = {}  # (stream, text): no object per line
         self._counts: dict[str, int] = {}
         self._total = 0
         self._spool: tempfile.SpooledTemporaryFile[bytes] | None = tempfile.SpooledTemporaryFile(
@@ -71,32 +77,77 @@ class BuildLog:
         # read moves it away from the end and the next append moves it back.
         self._lock = threading.Lock()
         self._position_at_end = True
+        # Records not yet written: one write per batch, not per line (100k-line builds).
+        self._pending: list[str] = []
+        self._pending_size = 0
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, event: LogEvent) -> None:
         """Record one log line."""
-        spool = self._open_spool()
-        key = event.key
+        self.append_lines(event.key, event.stream, (event.text,))
+
+    def append_lines(self, key: str, stream: int, texts: Sequence[str]) -> None:
+        """Record lines of one step and stream, in order (a RUN's burst: one call, not thousands)."""
+        if self._spool is None:
+            raise ValueError("the build log is closed")
+        if not texts:
+            return
         tail = self._tails.get(key)
         if tail is None:
-            key = str(key)  # one string object per step, shared by its tail
+            key = str(key)  # one string object per step
             tail = self._tails[key] = deque(maxlen=self.tail_lines)
             self._counts[key] = 0
-        tail.append(event)
-        self._counts[key] += 1
-        self._total += 1
-        record = f"{_escape(key)}\t{int(event.stream)}\t{_escape(event.text)}\n".encode("utf-8", "surrogatepass")
+        stream = int(stream)
+        if self.tail_lines:
+            tail.extend(zip(repeat(stream), texts[-self.tail_lines:]))
+        self._counts[key] += len(texts)
+        self._total += len(texts)
+        prefix = f"{_escape(key)}\t{stream}\t"
+        body = "\n".join(texts)
+        if "\\" in body or "\t" in body or "\r" in body or body.count("\n") != len(texts) - 1:
+            records = "".join([f"{prefix}{_escape(text)}\n" for text in texts])
+        else:  # nothing to escape (the usual case): the records are made in C
+            records = prefix + body.replace("\n", "\n" + prefix) + "\n"
         with self._lock:
-            if not self._position_at_end:
-                spool.seek(0, io.SEEK_END)
-                self._position_at_end = True
-            spool.write(record)
+            self._pending.append(records)
+            self._pending_size += len(records)
+            if self._pending_size >= _PENDING_BYTES:
+                self._write_pending()
+
+    def _flush(self) -> None:
+        """Write the pending records at the end of the spool."""
+        with self._lock:
+            self._write_pending()
+
+    def _write_pending(self) -> None:  # with the lock held
+        if not self._pending or self._spool is None:
+            return
+        if not self._position_at_end:
+            self._spool.seek(0, io.SEEK_END)
+            self._position_at_end = True
+        self._spool.write("".join(self._pending).encode("utf-8", "surrogatepass"))
+        self._pending.clear()
+        self._pending_size = 0
 
     def extend(self, events: Iterable[Event]) -> None:
-        """Record the `LogEvent`s among `events`; other events are ignored."""
+        """Record the `LogEvent`s and `LogLines` among `events`; other events are ignored."""
+        key: str | None = None
+        stream = 0
+        texts: list[str] = []
         for event in events:
             if isinstance(event, LogEvent):
-                self.append(event)
+                if texts and (event.key != key or event.stream != stream):
+                    self.append_lines(key, stream, texts)  # type: ignore[arg-type]
+                    texts = []
+                key, stream = event.key, event.stream
+                texts.append(event.text)
+            elif isinstance(event, LogLines):
+                if texts:
+                    self.append_lines(key, stream, texts)  # type: ignore[arg-type]
+                    texts = []
+                self.append_lines(event.key, event.stream, event.texts)
+        if texts:
+            self.append_lines(key, stream, texts)  # type: ignore[arg-type]
 
     # -- reading -------------------------------------------------------------------------------
     def keys(self) -> list[str]:
@@ -110,13 +161,10 @@ class BuildLog:
     def tail(self, key: str, n: int | None = None) -> list[LogEvent]:
         """The last `n` lines of a step still in memory (at most `tail_lines`; all kept if None)."""
         lines = self._tails.get(key)
-        if not lines:
+        if not lines or (n is not None and n <= 0):
             return []
-        if n is None or n >= len(lines):
-            return list(lines)
-        if n <= 0:
-            return []
-        return list(lines)[-n:]
+        chosen = list(lines) if n is None or n >= len(lines) else list(lines)[-n:]
+        return [LogEvent(key, stream, text) for stream, text in chosen]
 
     def iter_lines(self, key: str | None = None) -> Iterator[LogEvent]:
         """Every line recorded, in order, read back from disk; only `key`'s when given."""
@@ -124,6 +172,7 @@ class BuildLog:
         offset = 0
         pending = b""
         while True:
+            self._flush()  # lines appended since (or while) reading are read too
             with self._lock:
                 self._position_at_end = False
                 spool.seek(offset)
@@ -159,6 +208,7 @@ class BuildLog:
             if self._spool is not None:
                 self._spool.close()
                 self._spool = None
+            self._pending.clear()
 
     def _open_spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
         if self._spool is None:

@@ -116,8 +116,21 @@ class Engine:
         return response, self._messages(response)
 
     def _messages(self, response: Any) -> Iterator[dict[str, Any]]:
-        with self.translated("build stream"):
-            yield from self.api._stream_helper(response, decode=True)
+        try:
+            with self.translated("build stream"):
+                yield from self.api._stream_helper(response, decode=True)
+        except EngineUnavailable as err:
+            # Mid-stream the endpoint answered before: it went away (killed, restarted, the socket
+            # closed). urllib3 says "Connection broken: IncompleteRead(0 bytes read)".
+            cause = err.__cause__
+            broken = isinstance(cause, (urllib3.exceptions.ProtocolError,
+                                        requests.exceptions.ChunkedEncodingError,
+                                        requests.exceptions.ConnectionError, ConnectionError))
+            reason = "the connection broke" if broken else transport_reason(cause or err, self.timeout)
+            raise EngineUnavailable(
+                f"the engine at {self.base_url} went away during the build ({reason}); nothing was "
+                "tagged. Start it again (or point %config DockerMagics.base_url at one) and re-run "
+                "the cell") from cause
 
     @staticmethod
     def cancel_stream(response: Any) -> None:
@@ -138,19 +151,6 @@ class Engine:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             response.close()
-
-    def context_tar(self, root: str | None, patterns: list[str],
-                    extra_files: list[tuple[str, str]]) -> Any:
-        """A build context as a tar file: `root` filtered by .dockerignore patterns, plus files."""
-        from docker.utils import build as sdk_build
-
-        if root is None:
-            return sdk_build.create_archive(root="/nonexistent", files=[], extra_files=extra_files)
-        # The CLI always sends the Dockerfile and .dockerignore, whatever the patterns say.
-        keep = [*patterns, "!.dockerignore"]
-        files = sorted(sdk_build.exclude_paths(os.path.abspath(root), keep,
-                                               dockerfile=extra_files[0][0] if extra_files else None))
-        return sdk_build.create_archive(root=os.path.abspath(root), files=files, extra_files=extra_files)
 
     def close(self) -> None:
         """Drop the client (a new one is made on next use)."""

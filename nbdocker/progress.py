@@ -12,8 +12,8 @@ from typing import Any
 
 from . import views
 from .buildargs import mask_text
-from .buildevents import (ErrorEvent, Event, ImageIdEvent, LogEvent, StepEvent, WarningEvent,
-                          is_internal_step)
+from .buildevents import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, StepEvent,
+                          WarningEvent, is_internal_step)
 from .buildlog import BuildLog
 
 TAIL_LINES = 40  # log lines per step carried by the view (the widget and the HTML)
@@ -68,9 +68,18 @@ class BuildProgress:
     finished: float | None = None
     declared_total: int = 0
 
+    def apply_all(self, events: list[Event]) -> None:
+        """Take the events of one message, in order."""
+        for event in events:
+            self.apply(event)
+
     def apply(self, event: Event) -> None:
-        """Take one event from either builder's decoder."""
-        if isinstance(event, StepEvent):
+        """Take one event from either builder's decoder (bulk or not)."""
+        if isinstance(event, LogLines):  # most lines of a long log come this way
+            self.log.append_lines(event.key, event.stream, event.texts)
+        elif isinstance(event, LogEvent):
+            self.log.append(event)
+        elif isinstance(event, StepEvent):
             step = self.steps.get(event.key)
             if step is None:
                 step = self.steps[event.key] = Step(event.key, event.name,
@@ -82,8 +91,6 @@ class BuildProgress:
             step.name, step.state, step.error = event.name, event.state, event.error
             step.started = event.started if event.started is not None else step.started
             step.completed = event.completed
-        elif isinstance(event, LogEvent):
-            self.log.append(event)
         elif isinstance(event, WarningEvent):
             text = event.message + (f": {event.detail}" if event.detail else "")
             if text not in self.warnings:
@@ -105,9 +112,22 @@ class BuildProgress:
 
     # ------------------------------------------------------------ counts
 
+    def ordered_steps(self) -> list[Step]:
+        """Every step in display order: Dockerfile steps by line, internal ones where they appeared.
+
+        BuildKit announces vertices out of Dockerfile order (a running RUN before its cached
+        FROM, parallel stages interleaved); the steps are shown in the order a reader expects.
+        """
+        steps = list(self.steps.values())
+        slots = [i for i, s in enumerate(steps) if not s.internal]
+        by_line = sorted((steps[i] for i in slots), key=_line_of)  # stable: ties keep arrival order
+        for i, step in zip(slots, by_line):
+            steps[i] = step
+        return steps
+
     @property
     def dockerfile_steps(self) -> list[Step]:
-        return [s for s in self.steps.values() if not s.internal]
+        return [s for s in self.ordered_steps() if not s.internal]
 
     @property
     def total(self) -> int:
@@ -133,7 +153,7 @@ class BuildProgress:
     def view(self, state: str, tags: list[str] | None = None) -> views.BuildView:
         """The BuildView for `state` ("running", "done", "failed", "cancelled")."""
         shown = []
-        for step in self.steps.values():
+        for step in self.ordered_steps():
             tail = [(e.stream, self._mask(e.text)) for e in self.log.tail(step.key, TAIL_LINES)]
             source = step.instruction.original if step.instruction is not None else ""
             shown.append(views.StepView(
@@ -153,3 +173,7 @@ class BuildProgress:
 
     def _mask(self, text: str) -> str:
         return mask_text(text, self.secrets) if self.secrets else text
+
+
+def _line_of(step: Step) -> float:
+    return step.instruction.line_start if step.instruction is not None else float("inf")
