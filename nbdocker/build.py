@@ -260,7 +260,7 @@ class BuildResult(Result):
 
 
 # Images built in this kernel: id -> the Dockerfile and target, so `%docker history` can show lines.
-_BUILT: dict[str, tuple[Dockerfile, str | None]] = {}
+_BUILT: dict[str, tuple[Dockerfile, str | None, dict[str, str]]] = {}
 
 
 # ---------------------------------------------------------------- running a build
@@ -302,7 +302,7 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
                              "container is left. The kernel is ready.")
     if state == "failed":
         raise BuildFailed(_failure_message(progress, request.context_dir), result)
-    _BUILT[progress.image_id] = (request.dockerfile, request.target)
+    _BUILT[progress.image_id] = (request.dockerfile, request.target, request.secrets)
     history = image_history(engine, progress.image_id)
     if isinstance(history, History) and request.tags:
         history.image = request.tags[0]
@@ -558,7 +558,7 @@ def attach_lines(history: History) -> History:
     built = _BUILT.get(top) if top else None
     if built is None:
         return history
-    dockerfile, target = built
+    dockerfile, target, history.secrets = built
     chain = _stage_chain(dockerfile, target)
     instructions = [i for i in chain if i.keyword != "FROM"]
     base = next((i for i in chain if i.keyword == "FROM"), None)

@@ -40,8 +40,9 @@ def mask_text(text: str, secrets: dict[str, str] | None = None) -> str:
         name, value = match.group(1), match.group(2)
         return f"{name}={MASK}" if is_secret_name(name) and value else match.group(0)
 
-    masked = _PAIR.sub(replace, text)
-    for value in (secrets or {}).values():
+    masked = text
+    # Known values first: a value with spaces would otherwise be only partly masked by the pairs.
+    for value in sorted((secrets or {}).values(), key=len, reverse=True):
         if value and len(value) >= 3:
             masked = masked.replace(value, MASK)
-    return masked
+    return _PAIR.sub(replace, masked)

@@ -263,6 +263,9 @@ class History(Result):
     image: str
     layers: list[Layer]
     no_trunc: bool = False
+    # Build-arg values known to be secret (images built in this kernel): masked wherever they
+    # appear, spaces and all, not only in the `NAME=value` form.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[Layer]:
@@ -284,14 +287,14 @@ class History(Result):
         for layer in reversed(self.layers):  # cumulative size grows from the base up
             cumulative += layer.size
             missing = layer.id == "<missing>"
-            shown = layer.display_created_by
+            shown = mask_text(clean_created_by(layer.created_by), self.secrets)
             row = {
                 "id": layer.id if missing or self.no_trunc else short_id(layer.id),
                 "id__title": ("<missing>: this layer was built elsewhere (or by BuildKit) and has no "
                               "local image id; its content is still part of the image") if missing else "",
                 "created": ago(layer.created), "created_ts": layer.created,
                 "created_by": shown if self.no_trunc else truncate(shown, 45),
-                "created_by__title": shown, "created_by_raw": mask_text(layer.created_by),
+                "created_by__title": shown, "created_by_raw": mask_text(layer.created_by, self.secrets),
                 "size": human_size(layer.size), "size_bytes": layer.size,
                 "cumulative": human_size(cumulative), "cumulative_bytes": cumulative,
                 "comment": layer.comment, "empty": layer.empty,
