@@ -414,6 +414,7 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
         stop.set()
         engine.cancel_stream(response)  # closing the stream is what cancels the build engine-side
         reader.join(timeout=5)
+        _wait_removed(engine, getattr(decoder, "running_container", None))
         _mark_running(progress, "failed")
         progress.notes.append("build cancelled by interrupt")
         return "cancelled"
@@ -426,6 +427,19 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
         progress.apply(ErrorEvent("the build stream ended without an image id"))
     _mark_running(progress, "failed")
     return "failed"
+
+
+def _wait_removed(engine: Any, container: str | None, within: float = 5.0) -> None:
+    """The classic builder removes a cancelled step's container a moment after we hang up:
+    wait for that, so that "no container is left" is true when we say it."""
+    deadline = time.time() + within
+    while container and time.time() < deadline:
+        try:
+            if not engine.call("containers", engine.api.containers, all=True, filters={"id": container}):
+                return
+        except NbDockerError:
+            return
+        time.sleep(0.1)
 
 
 def _mark_running(progress: BuildProgress, state: str) -> None:

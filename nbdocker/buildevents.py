@@ -547,6 +547,11 @@ class ClassicDecoder(_Decoder):
         self._image_id: str | None = None
 
     # -- messages ----------------------------------------------------------------------------
+    @property
+    def running_container(self) -> str | None:
+        """The id of the container running the current RUN step, if one is."""
+        return self._container
+
     def _on_stream(self, text: str) -> list[Event]:
         stream = 1
         # The engine wraps each stderr write whole: ESC[91m + bytes + ESC[0m, in one message.
