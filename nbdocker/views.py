@@ -29,6 +29,8 @@ CSS = """<style>
 .nbdocker .nbd-state-failed{color:#b00020}.nbdocker .nbd-state-cached{color:#777}
 .nbdocker .nbd-state-done{color:#1a7f37}.nbdocker .nbd-state-running{color:#9a6700}
 .nbdocker pre{margin:2px 0 6px 14px;max-height:20em;overflow:auto}
+.jp-RenderedHTMLCommon .nbdocker th,.jp-RenderedHTMLCommon .nbdocker td{text-align:left;white-space:pre-wrap;padding:2px 10px 2px 0;vertical-align:top}
+.jp-RenderedHTMLCommon .nbdocker td.num,.jp-RenderedHTMLCommon .nbdocker th.num{text-align:right}
 </style>"""
 
 
