@@ -248,11 +248,12 @@ class BuildResult(Result):
         return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .results import mimebundle
+        from .results import WIDGET_VIEW_MIME, mimebundle
 
         bundle = mimebundle(self.view(), include, exclude)
         if self.history is not None:  # the layers, each tied to its Dockerfile line
-            layers = mimebundle(self.history.view(), include, exclude)
+            # Static forms only: in a widget the build view shows the layers itself.
+            layers = mimebundle(self.history.view(), include, [*(exclude or ()), WIDGET_VIEW_MIME])
             for key in ("text/plain", "text/html"):
                 if key in bundle and key in layers:
                     bundle[key] += ("\n\n" if key == "text/plain" else "") + layers[key]

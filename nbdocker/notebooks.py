@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def execute_notebook(source: str, target: str, timeout: int = 600) -> str:
@@ -20,22 +21,45 @@ def execute_notebook(source: str, target: str, timeout: int = 600) -> str:
     client.execute()
     nbformat.write(nb, target)
     html_path = os.path.splitext(target)[0] + ".html"
-    try:
-        from nbconvert import HTMLExporter
-
-        body, _ = HTMLExporter().from_notebook_node(nb)
-        with open(html_path, "w", encoding="utf-8") as f:
-            f.write(body)
-    except ImportError:
-        pass
+    export_html(nb, html_path)
     return target
 
 
+def export_html(nb: Any, path: str) -> str:
+    """Export to HTML showing each nbdocker view's static snapshot.
+
+    nbconvert's default prefers a saved widget view over the text/html beside it, and that view
+    needs widget scripts from a CDN: offline, or where scripts do not run, every view would be an
+    empty box. `widgets.export_config()` puts our escaped, script-free HTML first.
+    """
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    from .widgets import export_config
+
+    body, _ = HTMLExporter(config=Config(export_config())).from_notebook_node(nb)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(body)
+    return path
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "--html":  # export an already executed notebook
+        import nbformat
+
+        print(export_html(nbformat.read(argv[2], as_version=4), os.path.splitext(argv[2])[0] + ".html"))
+        return 0
     if len(argv) != 3:
-        print("usage: python -m nbdocker.notebooks IN.ipynb OUT.ipynb", file=sys.stderr)
+        print("usage: python -m nbdocker.notebooks IN.ipynb OUT.ipynb\n"
+              "       python -m nbdocker.notebooks --html EXECUTED.ipynb", file=sys.stderr)
         return 2
-    execute_notebook(argv[1], argv[2])
+    from nbclient.exceptions import CellExecutionError
+
+    try:
+        execute_notebook(argv[1], argv[2])
+    except CellExecutionError as err:  # the cell's own error, not nbclient's traceback
+        print(f"{argv[1]}: a cell failed:\n{err}", file=sys.stderr)
+        return 1
     return 0
 
 

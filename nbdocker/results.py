@@ -12,6 +12,7 @@ from typing import Any
 from . import views
 
 DISPLAY_MODES = ("auto", "widget", "html", "text")
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 class Display:
@@ -26,7 +27,8 @@ def mimebundle(view: views.View, include: Iterable[str] | None = None,
     bundle: dict[str, Any] = {"text/plain": views.render_text(view)}
     if Display.mode != "text":
         bundle["text/html"] = views.render_html(view)
-    if Display.mode in ("auto", "widget"):
+    wanted = (not include or WIDGET_VIEW_MIME in set(include)) and WIDGET_VIEW_MIME not in set(exclude or ())
+    if Display.mode in ("auto", "widget") and wanted:  # a widget nobody shows is never made
         from . import widgets  # only this module imports anywidget
 
         bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget"))

@@ -349,17 +349,10 @@ def _unticked(state: dict[str, Any]) -> dict[str, Any]:
 # the cell's output, or by the magics after a failure) its view finds the live widget again, with
 # the result that serves whole logs.
 _FINISHED: deque[tuple[tuple[Any, ...], BuildWidget]] = deque()
-# The layers a build widget just took in: BuildResult's mimebundle renders its history next, and
-# that second widget would never be shown.
-_layers_taken: tuple[Any, ...] | None = None
 
 
 def _build_signature(view: views.BuildView) -> tuple[Any, ...]:
     return (view.builder, view.state, view.image_id, tuple(s.key for s in view.steps), round(view.seconds, 6))
-
-
-def _table_signature(view: views.TableView) -> tuple[Any, ...]:
-    return (view.kind, view.title, tuple((r.get("id"), r.get("size_bytes"), r.get("created_by")) for r in view.rows))
 
 
 def remember_build(result: Any, widget: BuildWidget) -> None:
@@ -373,15 +366,12 @@ def remember_build(result: Any, widget: BuildWidget) -> None:
 
 
 def _build_widget(view: views.BuildView) -> BuildWidget:
-    global _layers_taken
     signature = _build_signature(view)
     for known, widget in reversed(_FINISHED):
         if known == signature:
             history = getattr(widget.result, "history", None)
             if history is not None:
-                layers = history.view()
-                widget.set_layers(layers)
-                _layers_taken = _table_signature(layers)
+                widget.set_layers(history.view())
             return widget
     return BuildWidget(view)
 
@@ -414,12 +404,8 @@ def widget_bundle(view: Any, required: bool = False) -> dict[str, Any]:
 
     `required` (display mode "widget") makes one even outside a Jupyter kernel.
     """
-    global _layers_taken
-    taken, _layers_taken = _layers_taken, None
     if not (required or kernel_has_comms()):
         return {}
-    if isinstance(view, views.TableView) and view.kind == "history" and taken == _table_signature(view):
-        return {}  # already shown inside the build widget it belongs to
     widget = make_widget(view)
     if widget is None:
         return {}
