@@ -72,8 +72,7 @@ def register(sub: Any, image_sub: Any) -> None:
     """`%docker build` and `%docker image build`."""
     for parent, prog in ((sub, "%docker build"), (image_sub, "%docker image build")):
         p = cli.add_command(parent, "build", _run_build_command,
-                            "Build an image from a Dockerfile and a context directory")
-        p.prog = prog
+                            "Build an image from a Dockerfile and a context directory", prog=prog)
         p.add_argument("-f", "--file", metavar="FILE", help="Name of the Dockerfile (default: PATH/Dockerfile)")
         add_build_options(p)
         p.add_argument("path", metavar="PATH", help="The build context directory")

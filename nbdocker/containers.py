@@ -554,9 +554,7 @@ def register(sub: Any, image_sub: Any) -> None:
 
 
 def add_run(sub: Any, name: str = "run", prog: str | None = None) -> None:
-    p = cli.add_command(sub, name, _run_run, "Create and run a new container from an image")
-    if prog:
-        p.prog = prog
+    p = cli.add_command(sub, name, _run_run, "Create and run a new container from an image", prog=prog)
     p.add_argument("--rm", action="store_true", help="Automatically remove the container when it exits")
     p.add_argument("--name", help="Assign a name to the container")
     p.add_argument("-e", "--env", action="append", metavar="KEY=VALUE", help="Set environment variables")
@@ -581,9 +579,7 @@ def _run_run(session: cli.Session, a: argparse.Namespace) -> Any:
 
 
 def add_ps(sub: Any, name: str = "ps", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-    p = cli.add_command(sub, name, _run_ps, "List containers", aliases)
-    if prog:
-        p.prog = prog
+    p = cli.add_command(sub, name, _run_ps, "List containers", aliases, prog=prog)
     p.add_argument("-a", "--all", action="store_true", help="Show all containers (default shows just running)")
     p.add_argument("-q", "--quiet", action="store_true", help="Only display container IDs (returns a list)")
     p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
@@ -596,9 +592,7 @@ def _run_ps(session: cli.Session, a: argparse.Namespace) -> Any:
 
 
 def add_rm(sub: Any, name: str = "rm", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-    p = cli.add_command(sub, name, _run_rm, "Remove one or more containers", aliases)
-    if prog:
-        p.prog = prog
+    p = cli.add_command(sub, name, _run_rm, "Remove one or more containers", aliases, prog=prog)
     p.add_argument("-f", "--force", action="store_true", help="Force the removal of a running container")
     p.add_argument("-v", "--volumes", action="store_true", help="Remove anonymous volumes of the container")
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
@@ -609,9 +603,7 @@ def _run_rm(session: cli.Session, a: argparse.Namespace) -> Any:
 
 
 def add_logs(sub: Any, name: str = "logs", prog: str | None = None) -> None:
-    p = cli.add_command(sub, name, _run_logs, "Fetch the logs of a container")
-    if prog:
-        p.prog = prog
+    p = cli.add_command(sub, name, _run_logs, "Fetch the logs of a container", prog=prog)
     p.add_argument("-t", "--timestamps", action="store_true", help="Show timestamps")
     p.add_argument("-n", "--tail", metavar="N", help="Number of lines to show from the end (default all)")
     p.add_argument("container", metavar="CONTAINER")

@@ -720,12 +720,12 @@ class _NoPassword(argparse.Action):
 def register(sub: Any, image_sub: Any) -> None:
     """`push`, `pull`, `login`, `logout`, and `image push` / `image pull`."""
     for parent, prefix in ((sub, "%docker"), (image_sub, "%docker image")):
-        p = cli.add_command(parent, "push", _run_push, "Upload an image to a registry")
-        p.prog = f"{prefix} push"
+        p = cli.add_command(parent, "push", _run_push, "Upload an image to a registry",
+                            prog=f"{prefix} push")
         p.add_argument("-q", "--quiet", action="store_true", help="Suppress the progress output")
         p.add_argument("name", metavar="NAME[:TAG]")
-        p = cli.add_command(parent, "pull", _run_pull, "Download an image from a registry")
-        p.prog = f"{prefix} pull"
+        p = cli.add_command(parent, "pull", _run_pull, "Download an image from a registry",
+                            prog=f"{prefix} pull")
         p.add_argument("-q", "--quiet", action="store_true", help="Suppress the progress output")
         p.add_argument("name", metavar="NAME[:TAG|@DIGEST]")
     p = cli.add_command(sub, "login", _run_login,

@@ -272,8 +272,8 @@ def disk_usage(engine: Engine) -> DiskUsage:
 def register(sub: Any, image_sub: Any) -> None:
     """`image prune` and `system df`."""
     p = cli.add_command(image_sub, "prune", _run_prune,
-                        "Remove unused images (without -f: only list what would be removed)")
-    p.prog = "%docker image prune"
+                        "Remove unused images (without -f: only list what would be removed)",
+                        prog="%docker image prune")
     p.add_argument("-a", "--all", action="store_true",
                    help="Remove all images without a container, not just dangling ones")
     p.add_argument("-f", "--force", action="store_true",
@@ -284,8 +284,7 @@ def register(sub: Any, image_sub: Any) -> None:
                              "Manage Docker (system df)")
     system_sub = system.add_subparsers(dest="system_command", metavar="COMMAND",
                                        parser_class=cli.ArgumentParser)
-    p = cli.add_command(system_sub, "df", _run_df, "Show docker disk usage")
-    p.prog = "%docker system df"
+    p = cli.add_command(system_sub, "df", _run_df, "Show docker disk usage", prog="%docker system df")
 
 
 def _run_prune(session: cli.Session, a: argparse.Namespace) -> Any:
