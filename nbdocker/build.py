@@ -483,14 +483,16 @@ class TextSink:
 
     def __init__(self) -> None:
         self.seen: dict[str, str] = {}
-        self.logged: dict[str, int] = {}
 
     def update(self, progress: BuildProgress, silent: float | None) -> None:
         for step in progress.dockerfile_steps:
-            if self.seen.get(step.key) != step.state:
+            if step.state != "queued" and self.seen.get(step.key) != step.state:
                 self.seen[step.key] = step.state
+                # Counted as printed: several changes can arrive in one update, and each line
+                # should say how far the build was when that step changed.
+                finished = sum(state in ("done", "cached") for state in self.seen.values())
                 where = f"line {step.lines}: " if step.lines else ""
-                print(f"[{progress.done}/{progress.total}] {step.state:8} {where}{progress._mask(step.name)}")
+                print(f"[{finished}/{progress.total}] {step.state:8} {where}{progress._mask(step.name)}")
         if silent is not None:
             print(f"  (no output for {silent:.0f} s)")
 
