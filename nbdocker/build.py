@@ -234,11 +234,11 @@ class BuildResult(Result):
     @property
     def log(self) -> str:
         """The full log of every step (read back from disk), secrets masked."""
-        return self.progress._mask(self.progress.log.full_text())
+        return self.progress.mask(self.progress.log.full_text())
 
     def step_log(self, step: Step | str) -> str:
         key = step.key if isinstance(step, Step) else step
-        return self.progress._mask(self.progress.log.full_text(key))
+        return self.progress.mask(self.progress.log.full_text(key))
 
     def view(self) -> views.BuildView:
         return self.progress.view(self.state, self.tags)
@@ -455,12 +455,12 @@ def _failure_message(progress: BuildProgress, context_dir: str | None = None) ->
     step = progress.failed_step()
     parts = []
     if step is not None and step.instruction is not None:
-        parts.append(f"line {step.lines}: {progress._mask(step.instruction.original.splitlines()[0])}")
+        parts.append(f"line {step.lines}: {progress.mask(step.instruction.original.splitlines()[0])}")
     elif step is not None:
-        parts.append(progress._mask(step.name))
+        parts.append(progress.mask(step.name))
     if error is not None and error.exit_code is not None:
         parts.append(f"exit code {error.exit_code}")
-    message = progress._mask(error.message if error else "unknown error")
+    message = progress.mask(error.message if error else "unknown error")
     # BuildKit's wording names no instruction ('failed to compute cache key: "/app.py" not
     # found'), the classic builder's does ("COPY failed: file not found in build context …").
     instruction = step.instruction if step is not None else None
@@ -492,7 +492,7 @@ class TextSink:
                 # should say how far the build was when that step changed.
                 finished = sum(state in ("done", "cached") for state in self.seen.values())
                 where = f"line {step.lines}: " if step.lines else ""
-                print(f"[{finished}/{progress.total}] {step.state:8} {where}{progress._mask(step.name)}")
+                print(f"[{finished}/{progress.total}] {step.state:8} {where}{progress.mask(step.name)}")
         if silent is not None:
             print(f"  (no output for {silent:.0f} s)")
 

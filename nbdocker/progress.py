@@ -154,24 +154,25 @@ class BuildProgress:
         """The BuildView for `state` ("running", "done", "failed", "cancelled")."""
         shown = []
         for step in self.ordered_steps():
-            tail = [(e.stream, self._mask(e.text)) for e in self.log.tail(step.key, TAIL_LINES)]
+            tail = [(e.stream, self.mask(e.text)) for e in self.log.tail(step.key, TAIL_LINES)]
             source = step.instruction.original if step.instruction is not None else ""
             shown.append(views.StepView(
-                key=step.key, name=self._mask(step.name), state=step.state, seconds=step.seconds,
-                lines=step.lines, source=self._mask(source), log_tail=tail,
+                key=step.key, name=self.mask(step.name), state=step.state, seconds=step.seconds,
+                lines=step.lines, source=self.mask(source), log_tail=tail,
                 log_lines=self.log.line_count(step.key),
-                error=self._mask(step.error) if step.error else None, internal=step.internal,
+                error=self.mask(step.error) if step.error else None, internal=step.internal,
             ))
         end = self.finished or time.time()
         return views.BuildView(
             kind="build", builder=self.builder, state=state, steps=shown, done=self.done,
             total=self.total, cached=self.cached, seconds=end - self.started,
             image_id=self.image_id, tags=list(tags or []),
-            warnings=[self._mask(w) for w in self.warnings], notes=list(self.notes),
-            error=self._mask(self.error.message) if self.error else None,
+            warnings=[self.mask(w) for w in self.warnings], notes=list(self.notes),
+            error=self.mask(self.error.message) if self.error else None,
         )
 
-    def _mask(self, text: str) -> str:
+    def mask(self, text: str) -> str:
+        """`text` with this build's secret build-arg values masked (unchanged when it has none)."""
         return mask_text(text, self.secrets) if self.secrets else text
 
 
