@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +20,7 @@ from .buildargs import is_secret_name, parse_pairs
 from .buildevents import ErrorEvent, decoder_for
 from .context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
 from .dockerfile import Dockerfile, buildkit_only_features, parse_dockerfile
+from .engine import pumped
 from .errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
                      UsageError)
 from .images import History, image_history
@@ -364,46 +363,19 @@ def _context(request: BuildRequest, builder: str) -> Any:
         raise NbDockerError(f"cannot pack the build context {request.context_dir!r}: {err}") from err
 
 
-_END = object()
-
-
 def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
             progress: BuildProgress, sink: Any) -> str:
     """Send the build and fold its events until it ends; returns done / failed / cancelled."""
     decoder = decoder_for(builder, bulk=True)  # a RUN's burst of lines comes as one LogLines
     response, messages = engine.build_stream(context, params)
-    inbox: queue.Queue[Any] = queue.Queue(maxsize=10_000)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for message in messages:
-                if stop.is_set():
-                    return
-                inbox.put(message)
-        except BaseException as err:  # noqa: BLE001 - handed to the kernel thread
-            if not stop.is_set():
-                inbox.put(err)
-        finally:
-            inbox.put(_END)
-
-    reader = threading.Thread(target=read, name="nbdocker-build-stream", daemon=True)
-    reader.start()
+    stream = pumped(messages, 1 / UPDATES_PER_SECOND, "nbdocker-build-stream")
     last_render = 0.0
     last_message = time.time()
     try:
-        while True:
-            try:
-                item = inbox.get(timeout=1 / UPDATES_PER_SECOND)
-            except queue.Empty:
-                item = None
-            if item is _END:
-                break
-            if isinstance(item, BaseException):
-                raise item  # from the reader: the engine's own message (engine._messages)
-            if item is not None:
+        for message in stream:  # errors of the stream are the engine's own (engine._messages)
+            if message is not None:
                 last_message = time.time()
-                progress.apply_all(decoder.feed(item))
+                progress.apply_all(decoder.feed(message))
             now = time.time()
             if now - last_render >= 1 / UPDATES_PER_SECOND:
                 silent = now - last_message
@@ -411,15 +383,13 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
                 last_render = now
         progress.apply_all(decoder.close())
     except KeyboardInterrupt:
-        stop.set()
         engine.cancel_stream(response)  # closing the stream is what cancels the build engine-side
-        reader.join(timeout=5)
         _wait_removed(engine, getattr(decoder, "running_container", None))
         _mark_running(progress, "failed")
         progress.notes.append("build cancelled by interrupt")
         return "cancelled"
     finally:
-        stop.set()
+        stream.close()
         engine.cancel_stream(response)
     if progress.image_id and progress.error is None:
         return "done"

@@ -10,16 +10,14 @@ import argparse
 import codecs
 import collections
 import os
-import queue
 import re
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from . import cli, views
-from .engine import Engine, status_code
+from .engine import Engine, pumped, status_code
 from .errors import CommandFailed, EngineError, NbDockerError, UsageError
 from .images import truncate
 from .references import check_image_argument
@@ -162,29 +160,6 @@ def start_failure(message: str) -> tuple[str, int]:
     return text, 125
 
 
-class _Pump(threading.Thread):
-    """Reads the attach stream, then the exit code, off the main thread.
-
-    All blocking happens here: the main thread only waits on a queue with a short timeout, so an
-    interrupt (SIGINT or `_thread.interrupt_main`) reaches it at once, even while nothing arrives.
-    """
-
-    def __init__(self, engine: Engine, container_id: str, frames: Iterator[Any]) -> None:
-        super().__init__(daemon=True, name=f"nbdocker-run-{container_id[:12]}")
-        self.engine, self.container_id, self.frames = engine, container_id, frames
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-
-    def run(self) -> None:
-        try:
-            for frame in self.frames:
-                self.events.put(("frame", frame))
-            # No timeout: the stream ended, so the container is exiting; it may take a moment.
-            status = self.engine.api.wait(self.container_id, timeout=None)
-            self.events.put(("exit", status))
-        except BaseException as err:  # noqa: BLE001 - handed to the main thread, which translates it
-            self.events.put(("error", err))
-
-
 def run_container(engine: Engine, image: str, command: list[str] | None = None, *, rm: bool = False,
                   name: str | None = None, env: Iterable[str] | None = None, workdir: str | None = None,
                   entrypoint: str | None = None, user: str | None = None, network: str | None = None,
@@ -253,8 +228,13 @@ def _attach_and_wait(engine: Engine, result: RunResult) -> None:
     cid = result.container_id
     frames = engine.call("attach", engine.api.attach, cid, stdout=True, stderr=True, stream=True,
                          logs=True, demux=True)
-    pump = _Pump(engine, cid, frames)
-    pump.start()
+
+    def frames_then_exit() -> Iterator[tuple[str, Any]]:
+        yield from (("frame", frame) for frame in frames)
+        # No timeout: the stream ended, so the container is exiting; it may take a moment.
+        yield "exit", engine.api.wait(cid, timeout=None)
+
+    events = pumped(frames_then_exit(), POLL_SECONDS, f"nbdocker-run-{cid[:12]}")
     try:
         engine.call("start", engine.api.start, cid)
     except EngineError as err:
@@ -266,23 +246,27 @@ def _attach_and_wait(engine: Engine, result: RunResult) -> None:
     try:
         while True:
             try:
-                kind, value = pump.events.get(timeout=POLL_SECONDS)
-            except queue.Empty:
+                event = next(events)
+            except StopIteration:
+                break
+            except Exception as err:  # noqa: BLE001 - the stream broke: translated below
+                _raise_stream_error(engine, result, err)
+            if event is None:  # a tick: nothing arrived
                 continue
+            kind, value = event
             if kind == "frame":
                 stdout_bytes, stderr_bytes = value
                 if stdout_bytes:
                     _write(sys.stdout, out.feed(stdout_bytes))
                 if stderr_bytes:
                     _write(sys.stderr, err_.feed(stderr_bytes))
-            elif kind == "exit":
+            else:
                 result.exit_code = value.get("StatusCode")
                 break
-            else:
-                _raise_stream_error(engine, result, value)
         _write(sys.stdout, out.finish())
         _write(sys.stderr, err_.finish())
     finally:  # an interrupted or broken run keeps what it printed so far
+        events.close()
         result.stdout, result.stderr = out.text, err_.text
         result.lines_dropped = out.dropped + err_.dropped
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import socket
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import docker
@@ -157,6 +159,53 @@ class Engine:
         if self._api is not None:
             self._api.close()
             self._api = None
+
+
+def pumped(source: Iterable[T], poll: float, name: str = "nbdocker-stream") -> Iterator[T | None]:
+    """The items of a blocking `source`, read on a daemon thread; None after `poll` s of silence.
+
+    All blocking happens on that thread: the kernel's thread only waits on a queue with a short
+    timeout, so a KeyboardInterrupt reaches it at once even while the engine says nothing, and the
+    caller can redraw on the None ticks. An exception of the source is raised here. Closing the
+    generator stops the forwarding; to unblock the thread, close the source's connection too.
+    """
+    inbox: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=10_000)
+    stop = threading.Event()
+
+    def put(kind: str, value: Any) -> None:
+        while not stop.is_set():  # never block forever on a full queue nobody reads any more
+            try:
+                inbox.put((kind, value), timeout=poll)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            for item in source:
+                if stop.is_set():
+                    return
+                put("item", item)
+        except BaseException as err:  # noqa: BLE001 - handed to the kernel's thread
+            put("error", err)
+        finally:
+            put("end", None)
+
+    threading.Thread(target=read, name=name, daemon=True).start()
+    try:
+        while True:
+            try:
+                kind, value = inbox.get(timeout=poll)
+            except queue.Empty:
+                yield None
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
 
 
 def transport_reason(err: BaseException, timeout: float) -> str:
