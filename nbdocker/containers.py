@@ -140,8 +140,7 @@ def parse_env(items: Iterable[str] | None, environ: dict[str, str] | None = None
 
 def default_network(engine: Engine) -> tuple[str | None, str | None]:
     """(network mode, note): `none` when the engine has no default bridge network, as on ours."""
-    networks = engine.call("list networks", engine.api.networks, names=["bridge"])
-    if any(n.get("Name") == "bridge" for n in networks or []):
+    if engine.has_default_bridge():
         return None, None
     return "none", "network: none (this engine has no default bridge network)"
 

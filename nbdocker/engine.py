@@ -100,8 +100,10 @@ class Engine:
         return info.get("Os") == "linux" and (major, minor) >= (1, 39)
 
     def has_default_bridge(self) -> bool:
-        """False on engines started with --bridge=none (RUN then needs network none)."""
-        return bool(self.call("networks", self.api.networks, names=["bridge"]))
+        """False on engines started with --bridge=none (RUN and run then need network none)."""
+        # The engine's `name` filter matches substrings ("my-bridge-net"): compare exactly.
+        networks = self.call("list networks", self.api.networks, names=["bridge"])
+        return any(n.get("Name") == "bridge" for n in networks or [])
 
     def build_stream(self, context: Any, params: dict[str, Any]) -> tuple[Any, Iterator[dict[str, Any]]]:
         """POST /build with the context tar; returns (response, decoded messages).

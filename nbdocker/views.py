@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,8 +308,3 @@ def build_html(view: BuildView) -> str:
     if view.error:
         parts.append(f'<div class="nbd-error">{esc(view.error)}</div>')
     return "".join(parts)
-
-
-def join_nonempty(parts: Iterable[str], sep: str = " ") -> str:
-    """Join the non-empty strings."""
-    return sep.join(p for p in parts if p)

@@ -101,38 +101,36 @@ class ViewWidget(anywidget.AnyWidget):
     _css = stylesheet()
 
 
-class HistoryWidget(ViewWidget):
+class DataWidget(ViewWidget):
+    """A widget whose whole view model travels as one escaped JSON trait, `data`."""
+
+    data = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, view: Any, **kwargs: Any) -> None:
+        super().__init__(data=state_json(view_state(view)), **kwargs)
+        self.view = view
+
+
+class HistoryWidget(DataWidget):
     """`%docker history`: layers with size bars, cumulative size, empty layers toggle."""
 
     _esm = es_module("history")
-    data = traitlets.Unicode("").tag(sync=True)
-
-    def __init__(self, view: views.TableView, **kwargs: Any) -> None:
-        super().__init__(data=state_json(view_state(view)), **kwargs)
-        self.view = view
 
 
-class InspectWidget(ViewWidget):
+class InspectWidget(DataWidget):
     """`%docker inspect`: summary cards over a collapsible, searchable JSON tree."""
 
     _esm = es_module("inspect")
-    data = traitlets.Unicode("").tag(sync=True)
-
-    def __init__(self, view: views.InspectView, **kwargs: Any) -> None:
-        super().__init__(data=state_json(view_state(view)), **kwargs)
-        self.view = view
 
 
-class ImageListWidget(ViewWidget):
+class ImageListWidget(DataWidget):
     """`%docker images`: sort, filter, dangling toggle; inspect, history and remove a row."""
 
     _esm = es_module("images")
-    data = traitlets.Unicode("").tag(sync=True)
     panel = traitlets.Unicode("").tag(sync=True)  # the answer to the last request, for every view
 
     def __init__(self, view: views.TableView, **kwargs: Any) -> None:
-        super().__init__(data=state_json(view_state(view)), **kwargs)
-        self.view = view
+        super().__init__(view, **kwargs)
         self.on_msg(self._on_message)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
