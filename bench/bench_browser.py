@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import harness  # noqa: E402
 
-from nbdocker import images, widgets  # noqa: E402
+from nbdocker.commands import images
+from nbdocker.views import widgets  # noqa: E402
 
 RUNS = 7
 RENDER_TARGET_MS = 300.0

@@ -125,7 +125,7 @@ class OurBuild:
         self.shell, self.builder, self.dockerfile, self.mode = shell, builder, dockerfile, mode
 
     def __call__(self) -> str:
-        import nbdocker.build as build
+        import nbdocker.build.command as build
 
         line = f"--builder {self.builder} --no-cache" + (" -q" if self.mode == "quiet" else "")
         original = build._sink

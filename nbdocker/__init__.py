@@ -13,14 +13,14 @@ _loaded: dict[int, Any] = {}
 
 def status() -> Any:
     """Is a Docker engine reachable (and how to point at one if not): a panel, never an error."""
-    from .engine_status import status as engine_status
+    from nbdocker.engine.status import status as engine_status
 
     return engine_status()
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (and their `%config` class) on this shell."""
-    from .magics import DockerMagics, _set_docs
+    from nbdocker.magics import DockerMagics, _set_docs
 
     if id(ipython) in _loaded:
         return

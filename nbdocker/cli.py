@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from . import images
-from .engine import Engine
-from .errors import UsageError
-from .results import IdList
+from nbdocker.commands import images
+from nbdocker.engine.client import Engine
+from nbdocker.errors import UsageError
+from nbdocker.views.results import IdList
 
 
 class HelpShown(Exception):
@@ -128,7 +128,7 @@ def add_history(sub: Any, name: str = "history", prog: str | None = None) -> Non
 
 def _run_history(session: Session, a: argparse.Namespace) -> Any:
     result = images.image_history(session.engine, a.image, no_trunc=a.no_trunc, quiet=a.quiet)
-    from . import build  # layers tied to the Dockerfile lines of builds made in this kernel
+    from nbdocker.build import command as build  # layers tied to the Dockerfile lines of builds made in this kernel
 
     return build.attach_lines(result) if isinstance(result, images.History) else result
 
@@ -189,8 +189,10 @@ def parser() -> ArgumentParser:
     """The parser tree, built once (extensions register when their module is imported)."""
     global _PARSER
     if _PARSER is None:
-        from . import build, containers, registry  # noqa: F401  (they register sub-commands)
-        from . import system  # noqa: F401
+        from nbdocker.build import command as build  # noqa: F401  (they register sub-commands)
+        from nbdocker.commands import containers
+        from nbdocker.commands import registry
+        from nbdocker.commands import system  # noqa: F401
 
         _PARSER = build_parser()
     return _PARSER

@@ -8,10 +8,10 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 from traitlets import Enum, Float, Unicode, observe
 
-from . import cli
-from .engine import Engine
-from .errors import BuildFailed, CommandFailed
-from .results import DISPLAY_MODES, Display
+from nbdocker import cli
+from nbdocker.engine.client import Engine
+from nbdocker.errors import BuildFailed, CommandFailed
+from nbdocker.views.results import DISPLAY_MODES, Display
 
 
 @magics_class
@@ -61,7 +61,7 @@ class DockerMagics(Magics):
 
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
-        from . import build
+        from nbdocker.build import command as build
 
         return _shown_on_failure(lambda: build.run_dockerfile_cell(self.session, line, cell))
 
@@ -84,6 +84,6 @@ def _shown_on_failure(run: Any) -> Any:
 def _set_docs() -> None:
     # `%docker?` prints the docstring: make it the real help of the parser tree.
     DockerMagics.docker.__doc__ = cli.help_text()
-    from . import build
+    from nbdocker.build import command as build
 
     DockerMagics.dockerfile.__doc__ = build.dockerfile_parser().format_help()

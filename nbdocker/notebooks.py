@@ -35,7 +35,7 @@ def export_html(nb: Any, path: str) -> str:
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    from .widgets import export_config
+    from nbdocker.views.widgets import export_config
 
     body, _ = HTMLExporter(config=Config(export_config())).from_notebook_node(nb)
     with open(path, "w", encoding="utf-8") as f:

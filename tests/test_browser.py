@@ -332,7 +332,7 @@ def executed(api, tmp_path_factory):
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    from nbdocker import widgets
+    from nbdocker.views import widgets
 
     run = f"{RUN_ID}-export"
     prefix = f"{PREFIX}-{run}"

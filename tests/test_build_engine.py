@@ -21,10 +21,10 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-import nbdocker.build
-from nbdocker import views
-from nbdocker.build import BuildResult
-from nbdocker.context import CELL_DOCKERFILE
+import nbdocker.build.command
+from nbdocker.views import render as views
+from nbdocker.build.command import BuildResult
+from nbdocker.build.context import CELL_DOCKERFILE
 from nbdocker.errors import BuildCancelled, BuildFailed, DockerfileError, NbDockerError
 
 pytestmark = pytest.mark.engine
@@ -535,7 +535,7 @@ MANY_LINES = {
 @pytest.mark.parametrize("builder", BUILDERS)
 def test_a_100000_line_build_keeps_memory_and_updates_bounded(ip, made, monkeypatch, builder):
     sinks: list[CountingSink] = []
-    monkeypatch.setattr(nbdocker.build, "_sink", lambda session, quiet: sinks.append(CountingSink()) or sinks[-1])
+    monkeypatch.setattr(nbdocker.build.command, "_sink", lambda session, quiet: sinks.append(CountingSink()) or sinks[-1])
     started_tracing = not tracemalloc.is_tracing()
     if started_tracing:
         tracemalloc.start()
@@ -557,5 +557,5 @@ def test_a_100000_line_build_keeps_memory_and_updates_bounded(ip, made, monkeypa
     assert len(lines) == 100_000 and lines == [str(i) for i in range(1, 100_001)]
     assert result.log.count("\n") >= 100_000
     (sink,) = sinks
-    assert 1 <= sink.updates <= nbdocker.build.UPDATES_PER_SECOND * duration + 3
+    assert 1 <= sink.updates <= nbdocker.build.command.UPDATES_PER_SECOND * duration + 3
     assert sink.largest < 100e3  # each update carries log tails, never the whole log

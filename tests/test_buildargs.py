@@ -1,7 +1,7 @@
 """Secret build args stay out of what nbdocker displays (pure)."""
-from nbdocker import views
-from nbdocker.buildargs import MASK, is_secret_name, mask_text
-from nbdocker.images import History, Layer
+from nbdocker.views import render as views
+from nbdocker.build.args import MASK, is_secret_name, mask_text
+from nbdocker.commands.images import History, Layer
 
 
 def test_secret_names():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nbdocker.buildevents import (
+from nbdocker.build.events import (
     BUILD_KEY,
     BuildKitDecoder,
     ClassicDecoder,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nbdocker.buildevents import ImageIdEvent, LogEvent, StepEvent, decode_build_stream
-from nbdocker.buildlog import BuildLog
+from nbdocker.build.events import ImageIdEvent, LogEvent, StepEvent, decode_build_stream
+from nbdocker.build.log import BuildLog
 
 STREAMS = Path(__file__).parent / "streams"
 

@@ -97,7 +97,7 @@ def test_usage_errors_are_one_line_naming_the_command(line, prog, words):
 
 
 def test_filter_without_equals_is_a_usage_error_of_images():
-    from nbdocker.images import list_images
+    from nbdocker.commands.images import list_images
 
     with pytest.raises(UsageError) as info:
         list_images(NoEngine(), filters=["dangling"])  # type: ignore[arg-type]

@@ -12,11 +12,12 @@ import time
 import pytest
 
 from conftest import docker_cli
-from nbdocker import cli, containers
-from nbdocker.containers import ContainerList, ContainerRemovals, RunInterrupted, RunResult, StreamTail
+from nbdocker import cli
+from nbdocker.commands import containers
+from nbdocker.commands.containers import ContainerList, ContainerRemovals, RunInterrupted, RunResult, StreamTail
 from nbdocker.errors import CommandFailed, EngineError, UsageError
-from nbdocker.results import IdList
-from nbdocker import views
+from nbdocker.views.results import IdList
+from nbdocker.views import render as views
 from test_views import EVIL, assert_script_free
 
 # ---------------------------------------------------------------- parsing (pure)

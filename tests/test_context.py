@@ -11,7 +11,7 @@ import tarfile
 
 import pytest
 
-from nbdocker.context import (CELL_DOCKERFILE, PatternError, PatternMatcher, build_context, go_clean,
+from nbdocker.build.context import (CELL_DOCKERFILE, PatternError, PatternMatcher, build_context, go_clean,
                               read_dockerignore, select_files)
 
 # ---------------------------------------------------------------- reading .dockerignore

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nbdocker.dockerfile import (
+from nbdocker.dockerfile.parse import (
     Dockerfile,
     Heredoc,
     Instruction,

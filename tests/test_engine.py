@@ -20,7 +20,7 @@ import pytest
 import requests.exceptions
 
 import nbdocker
-from nbdocker.engine import DEFAULT_SOCKET, Engine, api_error_message, resolve_endpoint, status_code, \
+from nbdocker.engine.client import DEFAULT_SOCKET, Engine, api_error_message, resolve_endpoint, status_code, \
     transport_reason
 from nbdocker.errors import EngineError, EngineUnavailable, NbDockerError
 
@@ -240,7 +240,7 @@ def test_an_engine_that_stalls_after_connecting_times_out_per_call(engine, silen
 
 PERMISSION_SCRIPT = """
 import sys
-from nbdocker.engine import Engine
+from nbdocker.engine.client import Engine
 from nbdocker.errors import EngineUnavailable
 try:
     Engine(sys.argv[1], timeout=2).api

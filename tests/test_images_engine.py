@@ -19,9 +19,9 @@ from IPython.utils.capture import capture_output
 import conftest
 from conftest import docker_cli
 from nbdocker.errors import CommandFailed, EngineError, UsageError
-from nbdocker.images import History, ImageList, InspectResult, RemovalReport, Report, clean_created_by, \
+from nbdocker.commands.images import History, ImageList, InspectResult, RemovalReport, Report, clean_created_by, \
     truncate
-from nbdocker.results import IdList
+from nbdocker.views.results import IdList
 from nbdocker.units import human_size, short_id
 from test_views import assert_script_free, tabwriter
 

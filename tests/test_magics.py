@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output
 
 from nbdocker.errors import CommandFailed, EngineError, EngineUnavailable, InvalidReference, \
     NbDockerError, UsageError
-from nbdocker.results import IdList
+from nbdocker.views.results import IdList
 
 from test_engine import SilentServer  # noqa: E402  (a real stalled endpoint)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from capture_streams import SCENARIOS
-from nbdocker import views
-from nbdocker.buildargs import MASK
-from nbdocker.buildevents import LogEvent, LogLines, StepEvent, decoder_for
-from nbdocker.dockerfile import parse_dockerfile
-from nbdocker.progress import TAIL_LINES, BuildProgress
+from nbdocker.views import render as views
+from nbdocker.build.args import MASK
+from nbdocker.build.events import LogEvent, LogLines, StepEvent, decoder_for
+from nbdocker.dockerfile.parse import parse_dockerfile
+from nbdocker.build.progress import TAIL_LINES, BuildProgress
 
 STREAMS = Path(__file__).parent / "streams"
 BUILDERS = ("classic", "buildkit")

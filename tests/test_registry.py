@@ -17,9 +17,11 @@ import pytest
 
 import conftest
 from conftest import docker_cli
-from nbdocker import cli, registry, views
+from nbdocker import cli
+from nbdocker.commands import registry
+from nbdocker.views import render as views
 from nbdocker.errors import EngineUnavailable, UsageError
-from nbdocker.registry import (CredentialError, LiveDisplay, LoginFailed, PullResult, PushResult, Transfer,
+from nbdocker.commands.registry import (CredentialError, LiveDisplay, LoginFailed, PullResult, PushResult, Transfer,
                                TransferFailed, TransferProgress)
 from test_views import EVIL, assert_script_free
 

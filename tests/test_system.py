@@ -12,9 +12,11 @@ import subprocess
 import pytest
 
 from conftest import docker_cli
-from nbdocker import cli, system, views
+from nbdocker import cli
+from nbdocker.commands import system
+from nbdocker.views import render as views
 from nbdocker.errors import UsageError
-from nbdocker.system import DiskUsage, PruneReport
+from nbdocker.commands.system import DiskUsage, PruneReport
 from test_views import EVIL, assert_script_free
 
 NOW = 1_700_000_000.0

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from nbdocker import views
-from nbdocker.results import Display, IdList, mimebundle
+from nbdocker.views import render as views
+from nbdocker.views.results import Display, IdList, mimebundle
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&"
 

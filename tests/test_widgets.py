@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from nbdocker import images, views, widgets
-from nbdocker.buildevents import LogEvent, decode_build_stream
-from nbdocker.progress import BuildProgress
-from nbdocker.results import Display, mimebundle
+from nbdocker.commands import images
+from nbdocker.views import render as views
+from nbdocker.views import widgets
+from nbdocker.build.events import LogEvent, decode_build_stream
+from nbdocker.build.progress import BuildProgress
+from nbdocker.views.results import Display, mimebundle
 
 STREAMS = Path(__file__).parent / "streams"
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)></script><!--<script>\"'&\u2028"
@@ -108,9 +110,9 @@ def test_static_files_ship_in_the_wheel(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(tmp_path)], check=True, timeout=300)
     (wheel,) = tmp_path.glob("nbdocker-*.whl")
-    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("nbdocker/static/")}
-    assert shipped == {f"nbdocker/static/{p.name}" for p in widgets.STATIC.iterdir() if p.is_file()}
-    assert {"nbdocker/static/images.js", "nbdocker/static/build.js", "nbdocker/static/nbdocker.css"} <= shipped
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("nbdocker/views/static/")}
+    assert shipped == {f"nbdocker/views/static/{p.name}" for p in widgets.STATIC.iterdir() if p.is_file()}
+    assert {"nbdocker/views/static/images.js", "nbdocker/views/static/build.js", "nbdocker/views/static/nbdocker.css"} <= shipped
 
 
 # ---------------------------------------------------------------- state is escaped JSON text
@@ -266,7 +268,7 @@ def test_live_updates_at_a_low_rate_send_tails_only():
 
 
 def finished_result(state: str = "done"):
-    from nbdocker.build import BuildResult
+    from nbdocker.build.command import BuildResult
 
     progress = BuildProgress("buildkit")
     for event in manylines_events():
@@ -325,7 +327,7 @@ def test_sink_shows_one_live_widget_then_hands_it_over(in_kernel, mode, capsys):
     sink.update(progress, 20.0)
     assert "no output for 20 s" in parsed(sink.widget.head)["notes"]
     progress.finished = progress.started + 1
-    from nbdocker.build import BuildResult
+    from nbdocker.build.command import BuildResult
 
     sink.finish(BuildResult(progress.image_id, [], "buildkit", progress, "done"))
     assert sink.widget.result is not None
@@ -347,7 +349,7 @@ def test_image_list_refuses_rows_it_did_not_show(in_kernel, mode):
 @pytest.mark.engine
 def test_image_list_inspects_shows_history_and_removes(engine, ip, unique, in_kernel):
     from nbdocker import cli
-    from nbdocker.engine import Engine
+    from nbdocker.engine.client import Engine
 
     engine.tag("busybox:latest", unique, "one")
     engine.tag("busybox:latest", unique, "two")

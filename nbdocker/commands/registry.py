@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cli, views
-from .engine import Engine
-from .errors import CommandFailed, EngineError, NbDockerError, UsageError
-from .references import Reference, parse_reference
-from .results import Result
-from .units import human_size
+from nbdocker import cli
+from nbdocker.views import render as views
+from nbdocker.engine.client import Engine
+from nbdocker.errors import CommandFailed, EngineError, NbDockerError, UsageError
+from nbdocker.references import Reference, parse_reference
+from nbdocker.views.results import Result
+from nbdocker.units import human_size
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"  # the server address the CLI uses for Docker Hub

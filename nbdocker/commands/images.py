@@ -6,13 +6,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import views
-from .buildargs import mask_text
-from .engine import Engine, status_code
-from .errors import CommandFailed, EngineError, InvalidReference, UsageError
-from .references import check_image_argument, parse_reference
-from .results import IdList, Result
-from .units import ago, human_size, short_id
+from nbdocker.views import render as views
+from nbdocker.build.args import mask_text
+from nbdocker.engine.client import Engine, status_code
+from nbdocker.errors import CommandFailed, EngineError, InvalidReference, UsageError
+from nbdocker.references import check_image_argument, parse_reference
+from nbdocker.views.results import IdList, Result
+from nbdocker.units import ago, human_size, short_id
 
 # ---------------------------------------------------------------- images
 

@@ -20,7 +20,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
-from .errors import EngineError, EngineUnavailable
+from nbdocker.errors import EngineError, EngineUnavailable
 
 T = TypeVar("T")
 

@@ -16,13 +16,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from . import cli, views
-from .engine import Engine, pumped, status_code
-from .errors import CommandFailed, EngineError, NbDockerError, UsageError
-from .images import truncate
-from .references import check_image_argument
-from .results import IdList, Result
-from .units import ago
+from nbdocker import cli
+from nbdocker.views import render as views
+from nbdocker.engine.client import Engine, pumped, status_code
+from nbdocker.errors import CommandFailed, EngineError, NbDockerError, UsageError
+from nbdocker.commands.images import truncate
+from nbdocker.references import check_image_argument
+from nbdocker.views.results import IdList, Result
+from nbdocker.units import ago
 
 KEEP_LINES = 10_000  # per stream, on the RunResult; the cell shows everything as it arrives
 POLL_SECONDS = 0.1  # the main thread wakes this often, so an interrupt is seen at once
@@ -215,7 +216,7 @@ def _create(engine: Engine, image: str, kwargs: dict[str, Any]) -> dict[str, Any
     except EngineError as err:
         if status_code(err) != 404 or "No such image" not in str(err):
             raise
-    from . import registry  # pulling is the registry module's job
+    from nbdocker.commands import registry  # pulling is the registry module's job
 
     print(f"Unable to find image '{image}' locally", file=sys.stderr, flush=True)
     registry.pull_image(engine, image)

@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import views
-from .buildargs import mask_text
-from .buildevents import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, StepEvent,
+from nbdocker.views import render as views
+from nbdocker.build.args import mask_text
+from nbdocker.build.events import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, StepEvent,
                           WarningEvent, is_internal_step)
-from .buildlog import BuildLog
+from nbdocker.build.log import BuildLog
 
 TAIL_LINES = 40  # log lines per step carried by the view (the widget and the HTML)
 _STEP_OF = re.compile(r"(?:Step |\[(?:[^\]]* )?)(\d+)/(\d+)")
@@ -103,7 +103,7 @@ class BuildProgress:
     def _instruction_of(self, name: str) -> Any:
         if self.dockerfile is None:
             return None
-        from .dockerfile import step_instruction
+        from nbdocker.dockerfile.parse import step_instruction
 
         try:
             return step_instruction(self.dockerfile, name)

@@ -1,7 +1,7 @@
 """Interactive views (anywidget): the only module that imports anywidget/ipywidgets.
 
 Each view model gets one widget: a Python class with synced traits and one small ES module of ours
-(`nbdocker/static/<view>.js`, no framework, no CDN) plus one stylesheet. Sorting, filtering and
+(`nbdocker/views/static/<view>.js`, no framework, no CDN) plus one stylesheet. Sorting, filtering and
 collapsing run in the browser, so they work while the kernel is busy; inspect, history, remove and
 "show the whole log" are messages to the kernel, answered when it is idle.
 
@@ -31,7 +31,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import views
+from nbdocker.views import render as views
 
 STATIC = Path(__file__).parent / "static"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -140,7 +140,7 @@ class ImageListWidget(DataWidget):
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run one request from the browser ({t, row, id}) and say what happened."""
-        from .errors import CommandFailed, NbDockerError
+        from nbdocker.errors import CommandFailed, NbDockerError
 
         action = request["t"]
         answer: dict[str, Any] = {"req": str(request.get("req", "")), "action": action, "ref": "",
@@ -164,7 +164,7 @@ class ImageListWidget(DataWidget):
 
     def _row(self, request: dict[str, Any]) -> dict[str, Any]:
         """The listed row a request names: the widget only acts on images it shows."""
-        from .errors import NbDockerError
+        from nbdocker.errors import NbDockerError
 
         index = request.get("row")
         rows = self.view.rows
@@ -173,8 +173,9 @@ class ImageListWidget(DataWidget):
         return rows[index]
 
     def _act(self, action: str, row: dict[str, Any]) -> Any:
-        from . import cli, images
-        from .errors import NbDockerError
+        from nbdocker import cli
+        from nbdocker.commands import images
+        from nbdocker.errors import NbDockerError
 
         session = cli.current_session
         if session is None:
@@ -183,7 +184,7 @@ class ImageListWidget(DataWidget):
         if action == "inspect":
             return images.inspect_images(engine, [row["full_id"]]).view()
         if action == "history":
-            from .build import attach_lines
+            from nbdocker.build.command import attach_lines
 
             history = images.image_history(engine, row["full_id"])
             history.image = _reference(row)
@@ -477,7 +478,7 @@ class WidgetSink:
 
 def build_sink() -> WidgetSink | None:
     """A live build widget, or None where the display-handle view serves (modes html/text)."""
-    from .results import Display
+    from nbdocker.views.results import Display
 
     if Display.mode not in ("auto", "widget") or not kernel_has_comms():
         return None

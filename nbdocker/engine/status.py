@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import views
-from .engine import Engine
-from .errors import NbDockerError
-from .results import Result
+from nbdocker.views import render as views
+from nbdocker.engine.client import Engine
+from nbdocker.errors import NbDockerError
+from nbdocker.views.results import Result
 
 
 @dataclass

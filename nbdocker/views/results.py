@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import views
+from nbdocker.views import render as views
 
 DISPLAY_MODES = ("auto", "widget", "html", "text")
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -29,7 +29,7 @@ def mimebundle(view: views.View, include: Iterable[str] | None = None,
         bundle["text/html"] = views.render_html(view)
     wanted = (not include or WIDGET_VIEW_MIME in set(include)) and WIDGET_VIEW_MIME not in set(exclude or ())
     if Display.mode in ("auto", "widget") and wanted:  # a widget nobody shows is never made
-        from . import widgets  # only this module imports anywidget
+        from nbdocker.views import widgets  # only this module imports anywidget
 
         bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget"))
     if include:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import cli, views
-from .engine import Engine
-from .errors import UsageError
-from .results import Result
-from .units import ago, human_size, short_id
+from nbdocker import cli
+from nbdocker.views import render as views
+from nbdocker.engine.client import Engine
+from nbdocker.errors import UsageError
+from nbdocker.views.results import Result
+from nbdocker.units import ago, human_size, short_id
 
 PRUNE_FILTERS = ("until", "label", "label!")
 DF_TIMEOUT = 60.0  # seconds

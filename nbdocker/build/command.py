@@ -15,18 +15,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cli, views
-from .buildargs import is_secret_name, parse_pairs
-from .buildevents import ErrorEvent, decoder_for
-from .context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
-from .dockerfile import Dockerfile, buildkit_only_features, parse_dockerfile
-from .engine import pumped
-from .errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
+from nbdocker import cli
+from nbdocker.views import render as views
+from nbdocker.build.args import is_secret_name, parse_pairs
+from nbdocker.build.events import ErrorEvent, decoder_for
+from nbdocker.build.context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
+from nbdocker.dockerfile.parse import Dockerfile, buildkit_only_features, parse_dockerfile
+from nbdocker.engine.client import pumped
+from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
                      UsageError)
-from .images import History, image_history
-from .progress import BuildProgress, Step
-from .references import parse_reference
-from .results import Result
+from nbdocker.commands.images import History, image_history
+from nbdocker.build.progress import BuildProgress, Step
+from nbdocker.references import parse_reference
+from nbdocker.views.results import Result
 
 UPDATES_PER_SECOND = 10
 SILENCE_NOTE_AFTER = 15.0  # seconds without output before the view says so
@@ -246,7 +247,7 @@ class BuildResult(Result):
         return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .results import WIDGET_VIEW_MIME, mimebundle
+        from nbdocker.views.results import WIDGET_VIEW_MIME, mimebundle
 
         bundle = mimebundle(self.view(), include, exclude)
         if self.history is not None:  # the layers, each tied to its Dockerfile line
@@ -529,7 +530,7 @@ def _sink(session: cli.Session, quiet: bool) -> Any:
     except ImportError:
         shell = None
     if shell is not None and getattr(shell, "kernel", None) is not None:
-        from . import widgets
+        from nbdocker.views import widgets
 
         return widgets.build_sink() or DisplaySink()
     return TextSink()

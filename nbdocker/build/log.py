@@ -18,7 +18,7 @@ from collections import deque
 from itertools import repeat
 from typing import Iterable, Iterator, Sequence
 
-from nbdocker.buildevents import Event, LogEvent, LogLines
+from nbdocker.build.events import Event, LogEvent, LogLines
 
 DEFAULT_TAIL_LINES = 200
 # Small logs stay in memory; past this many bytes the spool moves to a real temporary file.

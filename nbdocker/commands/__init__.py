@@ -1,0 +1,1 @@
+"""The docker CLI's commands with its flags and meanings: images, containers, registry, system."""

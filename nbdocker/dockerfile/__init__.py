@@ -1,0 +1,1 @@
+"""Dockerfiles as data: parsing with line spans (parse)."""

@@ -1,0 +1,2 @@
+"""Views: view models and static renderers (render), result objects (results), widgets (widgets)
+and their ES modules (static/)."""
