@@ -190,8 +190,8 @@ def parser() -> ArgumentParser:
     global _PARSER
     if _PARSER is None:
         from nbdocker.build import command as build  # noqa: F401  (they register sub-commands)
-        from nbdocker.commands import containers
-        from nbdocker.commands import registry
+        from nbdocker.commands import containers  # noqa: F401
+        from nbdocker.commands import registry  # noqa: F401
         from nbdocker.commands import system  # noqa: F401
 
         _PARSER = build_parser()

@@ -20,8 +20,8 @@ import pytest
 import requests.exceptions
 
 import nbdocker
-from nbdocker.engine.client import DEFAULT_SOCKET, Engine, api_error_message, resolve_endpoint, status_code, \
-    transport_reason
+from nbdocker.engine.client import Engine, api_error_message, status_code
+from nbdocker.engine.endpoint import DEFAULT_SOCKET, resolve_endpoint, transport_reason
 from nbdocker.errors import EngineError, EngineUnavailable, NbDockerError
 
 
