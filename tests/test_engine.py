@@ -110,7 +110,7 @@ def fail_to_reach(base_url: str, timeout: float = 1.0) -> tuple[EngineUnavailabl
     engine = Engine(base_url, timeout=timeout)
     start = time.monotonic()
     with pytest.raises(EngineUnavailable) as info:
-        engine.call("list images", lambda: engine.api.images())
+        engine.call("list images", lambda: engine.sdk.images())
     elapsed = time.monotonic() - start
     return info.value, elapsed
 
@@ -155,12 +155,12 @@ def test_a_broken_docker_config_falls_back_to_the_socket(monkeypatch, tmp_path):
 def test_the_real_engine_answers_with_the_configured_timeout(engine):
     ours = Engine(timeout=7)
     assert ours._api is None
-    assert ours.api.ping()
-    assert ours.api.timeout == 7
-    assert ours.call("version", ours.api.version)["Version"] == engine.version()["Version"]
+    assert ours.sdk.ping()
+    assert ours.sdk.timeout == 7
+    assert ours.call("version", ours.sdk.version)["Version"] == engine.version()["Version"]
     ours.close()
     assert ours._api is None
-    assert ours.api.ping()  # made again on next use
+    assert ours.sdk.ping()  # made again on next use
     ours.close()
 
 
@@ -170,7 +170,7 @@ def test_the_real_engine_answers_with_the_configured_timeout(engine):
 def test_an_engine_error_is_translated_with_its_status(engine, unique):
     ours = Engine()
     with pytest.raises(EngineError) as info:
-        ours.call("inspect", ours.api.inspect_image, f"{unique}:nope")
+        ours.call("inspect", ours.sdk.inspect_image, f"{unique}:nope")
     assert status_code(info.value) == 404
     assert isinstance(info.value.__cause__, docker.errors.NotFound)  # raise … from err
     # the engine's own words, whole (20.10 says "no such image: X: No such image: X" here, as the
@@ -232,7 +232,7 @@ def test_an_engine_that_stalls_after_connecting_times_out_per_call(engine, silen
     ours._api = docker.APIClient(base_url=url, version="1.41", timeout=1.0)  # no version probe
     start = time.monotonic()
     with pytest.raises(EngineUnavailable) as info:
-        ours.call("list images", ours.api.images)
+        ours.call("list images", ours.sdk.images)
     assert time.monotonic() - start < 2
     assert "no answer within 1 s" in str(info.value)
     ours.close()
@@ -243,7 +243,7 @@ import sys
 from nbdocker.engine.client import Engine
 from nbdocker.errors import EngineUnavailable
 try:
-    Engine(sys.argv[1], timeout=2).api
+    Engine(sys.argv[1], timeout=2).sdk
 except EngineUnavailable as err:
     print(err._render_traceback_()[0])
 """

@@ -166,7 +166,7 @@ def test_config_timeout_and_base_url_recreate_the_engine(ip, engine):
     assert magics._engine is None  # dropped; made again on next use
     ip.run_line_magic("docker", "images -q busybox")
     assert magics._engine is not first
-    assert magics._engine.timeout == 1.5 and magics._engine.api.timeout == 1.5
+    assert magics._engine.timeout == 1.5 and magics._engine.sdk.timeout == 1.5
     ip.run_line_magic("config", "DockerMagics.base_url = 'unix:///tmp/nbdocker-nope.sock'")
     assert magics._engine is None
     with pytest.raises(EngineUnavailable, match="nbdocker-nope.sock"):

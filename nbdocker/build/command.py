@@ -406,7 +406,7 @@ def _wait_removed(engine: Any, container: str | None, within: float = 5.0) -> No
     deadline = time.time() + within
     while container and time.time() < deadline:
         try:
-            if not engine.call("containers", engine.api.containers, all=True, filters={"id": container}):
+            if not engine.call("containers", engine.sdk.containers, all=True, filters={"id": container}):
                 return
         except NbDockerError:
             return

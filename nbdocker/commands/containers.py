@@ -179,7 +179,7 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
         mode, note = default_network(engine)
         if note:
             notes.append(note)
-    host_config = engine.call("run", engine.api.create_host_config, network_mode=mode)
+    host_config = engine.call("run", engine.sdk.create_host_config, network_mode=mode)
     kwargs: dict[str, Any] = dict(
         command=list(command) if command else None, name=name, environment=environment or None,
         working_dir=workdir or None, user=user or None, host_config=host_config,
@@ -192,7 +192,7 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
     cid = created["Id"]
     notes += [f"warning: {w}" for w in created.get("Warnings") or []]
     try:
-        shown = engine.call("inspect container", engine.api.inspect_container, cid).get("Name", "")
+        shown = engine.call("inspect container", engine.sdk.inspect_container, cid).get("Name", "")
     except EngineError:
         shown = ""
     result = RunResult(cid, shown.lstrip("/") or cid[:12], image, notes=notes)
@@ -212,7 +212,7 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
 def _create(engine: Engine, image: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Create the container; an image that is not here is pulled first, like the CLI does."""
     try:
-        return engine.call("create container", engine.api.create_container, image, **kwargs)
+        return engine.call("create container", engine.sdk.create_container, image, **kwargs)
     except EngineError as err:
         if status_code(err) != 404 or "No such image" not in str(err):
             raise
@@ -220,23 +220,23 @@ def _create(engine: Engine, image: str, kwargs: dict[str, Any]) -> dict[str, Any
 
     print(f"Unable to find image '{image}' locally", file=sys.stderr, flush=True)
     registry.pull_image(engine, image)
-    return engine.call("create container", engine.api.create_container, image, **kwargs)
+    return engine.call("create container", engine.sdk.create_container, image, **kwargs)
 
 
 def _attach_and_wait(engine: Engine, result: RunResult) -> None:
     """Attach before starting (so no output is missed), start, stream until exit."""
     cid = result.container_id
-    frames = engine.call("attach", engine.api.attach, cid, stdout=True, stderr=True, stream=True,
+    frames = engine.call("attach", engine.sdk.attach, cid, stdout=True, stderr=True, stream=True,
                          logs=True, demux=True)
 
     def frames_then_exit() -> Iterator[tuple[str, Any]]:
         yield from (("frame", frame) for frame in frames)
         # No timeout: the stream ended, so the container is exiting; it may take a moment.
-        yield "exit", engine.api.wait(cid, timeout=None)
+        yield "exit", engine.sdk.wait(cid, timeout=None)
 
     events = pumped(frames_then_exit(), POLL_SECONDS, f"nbdocker-run-{cid[:12]}")
     try:
-        engine.call("start", engine.api.start, cid)
+        engine.call("start", engine.sdk.start, cid)
     except EngineError as err:
         message, code = start_failure(str(err))
         result.exit_code = code
@@ -292,7 +292,7 @@ def _interrupted(engine: Engine, result: RunResult, rm: bool) -> RunInterrupted:
     """Stop the container the interrupted cell was running; say what became of it."""
     cid = result.container_id
     try:
-        engine.call("stop", engine.api.stop, cid, timeout=STOP_GRACE_SECONDS)
+        engine.call("stop", engine.sdk.stop, cid, timeout=STOP_GRACE_SECONDS)
         stopped = True
     except NbDockerError:
         stopped = False
@@ -309,7 +309,7 @@ def _interrupted(engine: Engine, result: RunResult, rm: bool) -> RunInterrupted:
 def _remove_quietly(engine: Engine, cid: str) -> bool:
     """--rm: remove after exit, failure or interrupt; True when the container is gone."""
     try:
-        engine.call("remove container", engine.api.remove_container, cid, force=True)
+        engine.call("remove container", engine.sdk.remove_container, cid, force=True)
         return True
     except EngineError as err:
         return status_code(err) == 404
@@ -414,7 +414,7 @@ def parse_filters(items: Iterable[str] | None, prog: str) -> dict[str, list[str]
 def list_containers(engine: Engine, *, all: bool = False, quiet: bool = False, no_trunc: bool = False,
                     filters: list[str] | None = None) -> ContainerList | IdList:
     """`docker ps [-a] [-q] [--no-trunc] [-f K=V]…`."""
-    found = engine.call("list containers", engine.api.containers, all=all,
+    found = engine.call("list containers", engine.sdk.containers, all=all,
                         filters=parse_filters(filters, "%docker ps") or None)
     result = ContainerList(found, no_trunc=no_trunc)
     return result.ids if quiet else result
@@ -446,7 +446,7 @@ def remove_containers(engine: Engine, containers: list[str], *, force: bool = Fa
     removed, errors = [], {}
     for name in containers:
         try:
-            engine.call("remove container", engine.api.remove_container, name, force=force, v=volumes)
+            engine.call("remove container", engine.sdk.remove_container, name, force=force, v=volumes)
         except EngineError as err:
             errors[name] = explain_removal(name, str(err), status_code(err))
             continue
@@ -504,8 +504,8 @@ def show_logs(engine: Engine, container: str, *, timestamps: bool = False,
         except ValueError:
             raise UsageError(f"--tail {tail!r}: expected a number of lines or 'all'", "%docker logs") from None
     try:
-        out = engine.call("logs", engine.api.logs, container, stdout=True, stderr=False, **kwargs)
-        err = engine.call("logs", engine.api.logs, container, stdout=False, stderr=True, **kwargs)
+        out = engine.call("logs", engine.sdk.logs, container, stdout=True, stderr=False, **kwargs)
+        err = engine.call("logs", engine.sdk.logs, container, stdout=False, stderr=True, **kwargs)
     except EngineError as error:
         if status_code(error) == 404:
             raise EngineError(f"No such container: {container}") from None

@@ -123,7 +123,7 @@ def list_images(engine: Engine, *, all: bool = False, quiet: bool = False, diges
         filter_map.setdefault(key, []).append(value)
     if reference:
         filter_map.setdefault("reference", []).append(reference)
-    summaries = engine.call("list images", engine.api.images, all=all, filters=filter_map or None)
+    summaries = engine.call("list images", engine.sdk.images, all=all, filters=filter_map or None)
     # The engine sends newest first; the CLI keeps its order, ties included (a stable sort does too).
     summaries.sort(key=lambda s: s.get("Created") or 0, reverse=True)
     rows = [row for s in summaries for row in image_rows(s, digests)]
@@ -190,7 +190,7 @@ def inspect_images(engine: Engine, images: list[str]) -> InspectResult:
     for name in images:
         check_image_argument(name)
         try:
-            found.append(engine.call("inspect", engine.api.inspect_image, name))
+            found.append(engine.call("inspect", engine.sdk.inspect_image, name))
         except EngineError as err:
             if status_code(err) != 404:
                 raise
@@ -320,7 +320,7 @@ def image_history(engine: Engine, image: str, *, no_trunc: bool = False,
                   quiet: bool = False) -> History | IdList:
     """`docker history [--no-trunc] [-q] IMAGE`."""
     check_image_argument(image)
-    entries = engine.call("history", engine.api.history, image)
+    entries = engine.call("history", engine.sdk.history, image)
     layers = [
         Layer(e.get("Id") or "<missing>", e.get("Created") or 0, e.get("CreatedBy") or "",
               e.get("Size") or 0, e.get("Comment") or "", e.get("Tags") or [])
@@ -349,7 +349,7 @@ def tag_image(engine: Engine, source: str, target: str) -> Report:
     """`docker tag SOURCE TARGET` (TARGET's tag defaults to latest)."""
     check_image_argument(source)
     ref = parse_reference(target, allow_digest=False)
-    engine.call("tag", engine.api.tag, source, ref.repository, ref.tag or "latest")
+    engine.call("tag", engine.sdk.tag, source, ref.repository, ref.tag or "latest")
     shown = str(ref) if ref.tag else f"{ref}:latest"
     return Report("tag", [("ok", f"Tagged {source} as {shown}")])
 
@@ -433,7 +433,7 @@ def explain_conflict(engine: Engine, argument: str, message: str, force: bool) -
 
 def _container(engine: Engine, cid: str) -> dict[str, Any] | None:
     try:
-        found = engine.call("containers", engine.api.containers, all=True, filters={"id": cid})
+        found = engine.call("containers", engine.sdk.containers, all=True, filters={"id": cid})
     except EngineError:
         return None
     return found[0] if found else None
@@ -459,7 +459,7 @@ def _container_words(engine: Engine, cid: str) -> str:
 
 def _tags_of(engine: Engine, image: str) -> list[str]:
     try:
-        return engine.call("inspect", engine.api.inspect_image, image).get("RepoTags") or []
+        return engine.call("inspect", engine.sdk.inspect_image, image).get("RepoTags") or []
     except EngineError:
         return []
 
@@ -475,7 +475,7 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
         removals.append(removal)
         try:
             check_image_argument(name)
-            outcome = engine.call("remove image", engine.api.remove_image, name,
+            outcome = engine.call("remove image", engine.sdk.remove_image, name,
                                   force=force, noprune=no_prune)
         except EngineError as err:
             code = status_code(err)

@@ -269,7 +269,7 @@ def login(engine: Engine, registry: str | None = None, username: str | None = No
 def _authenticate(engine: Engine, username: str, password: str, server: str) -> dict[str, Any]:
     """POST /auth. Not `APIClient.login`: it first loads the config file and may run a credential
     helper without a timeout, and it keeps the password in the SDK client."""
-    api = engine.api
+    api = engine.sdk
     payload = {"username": username, "password": password, "serveraddress": server}
     with engine.translated("login"):
         response = api._post_json(api._url("/auth"), data=payload, timeout=LOGIN_TIMEOUT)
@@ -598,7 +598,7 @@ def _without_read_timeout(engine: Engine) -> Iterator[Any]:
     The timeout given to requests applies to every later read of that response; metadata calls keep
     the engine's timeout.
     """
-    api = engine.api
+    api = engine.sdk
     saved = api.timeout
     api.timeout = None
     try:

@@ -163,14 +163,14 @@ def prune_images(engine: Engine, *, all: bool = False, force: bool = False,
                  filters: list[str] | None = None) -> PruneReport:
     """`docker image prune [-a] [-f] [--filter K=V]…`: without -f, only lists what would go."""
     filter_map = parse_prune_filters(filters)
-    images = engine.call("list images", engine.api.images, all=False,
+    images = engine.call("list images", engine.sdk.images, all=False,
                          filters={"dangling": ["true"]} if not all else None)
-    containers = engine.call("list containers", engine.api.containers, all=True)
+    containers = engine.call("list containers", engine.sdk.containers, all=True)
     candidates = prune_candidates(images, containers, all=all, filters=filter_map, now=time.time())
     if not force:
         return PruneReport(candidates, all=all)
     sent = {"dangling": ["false" if all else "true"], **filter_map}
-    outcome = engine.call("prune images", engine.api.prune_images, filters=sent) or {}
+    outcome = engine.call("prune images", engine.sdk.prune_images, filters=sent) or {}
     report = PruneReport(candidates, all=all, removed=True,
                          space_reclaimed=outcome.get("SpaceReclaimed") or 0)
     for entry in outcome.get("ImagesDeleted") or []:
@@ -255,7 +255,7 @@ class DiskUsage(Result):
 
 def disk_usage(engine: Engine) -> DiskUsage:
     """`docker system df`."""
-    api = engine.api
+    api = engine.sdk
     saved = api.timeout
     # The engine sizes every layer and container to answer: give it longer than a metadata call.
     api.timeout = max(saved or 0, DF_TIMEOUT)

@@ -35,7 +35,7 @@ class Engine:
         self._api: docker.APIClient | None = None
 
     @property
-    def api(self) -> docker.APIClient:
+    def sdk(self) -> docker.APIClient:
         """The SDK's low-level client; connecting asks the engine its API version (timed out)."""
         if self._api is None:
             with self.translated("connect"):
@@ -76,14 +76,14 @@ class Engine:
 
     def offers_buildkit(self) -> bool:
         """BuildKit through the API: Linux engines from API 1.39 (Engine 18.09) on."""
-        info = self.call("version", self.api.version)
+        info = self.call("version", self.sdk.version)
         major, minor = (int(x) for x in str(info.get("ApiVersion", "0.0")).split(".")[:2])
         return info.get("Os") == "linux" and (major, minor) >= (1, 39)
 
     def has_default_bridge(self) -> bool:
         """False on engines started with --bridge=none (RUN and run then need network none)."""
         # The engine's `name` filter matches substrings ("my-bridge-net"): compare exactly.
-        networks = self.call("list networks", self.api.networks, names=["bridge"])
+        networks = self.call("list networks", self.sdk.networks, names=["bridge"])
         return any(n.get("Name") == "bridge" for n in networks or [])
 
     def build_stream(self, context: Any, params: dict[str, Any]) -> tuple[Any, Iterator[dict[str, Any]]]:
@@ -93,7 +93,7 @@ class Engine:
         here. No timeout on the stream: a build may be silent for minutes. The caller must close
         the response in `finally` — closing it is what cancels the build engine-side.
         """
-        api = self.api
+        api = self.sdk
         with self.translated("build"):
             response = api._post(api._url("/build"), params=params, data=context, stream=True,
                                  timeout=None, headers={"Content-Type": "application/x-tar"})
@@ -103,7 +103,7 @@ class Engine:
     def _messages(self, response: Any) -> Iterator[dict[str, Any]]:
         try:
             with self.translated("build stream"):
-                yield from self.api._stream_helper(response, decode=True)
+                yield from self.sdk._stream_helper(response, decode=True)
         except EngineUnavailable as err:
             # Mid-stream the endpoint answered before: it went away (killed, restarted, the socket
             # closed). urllib3 says "Connection broken: IncompleteRead(0 bytes read)".

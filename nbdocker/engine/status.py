@@ -42,7 +42,7 @@ def status(engine: Engine | None = None) -> EngineStatus:
     """Ask the engine (with the magics' settings when loaded) and report, without raising."""
     engine = engine or _current_engine()
     try:
-        info = engine.call("version", engine.api.version)
+        info = engine.call("version", engine.sdk.version)
         return EngineStatus(engine.base_url, True, str(info.get("Version", "?")),
                             str(info.get("ApiVersion", "?")), engine.offers_buildkit(),
                             engine.has_default_bridge())
