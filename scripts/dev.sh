@@ -50,6 +50,12 @@ setup_browser() {
   need_debs chromium fonts-dejavu-core
 }
 
+setup_peers() {
+  # Peers and other engines the tests use: skopeo (OCI archives), podman (a second engine kind),
+  # openssh-server (ssh:// engines), openssl (TLS certificates).
+  need_debs skopeo podman crun uidmap fuse-overlayfs openssh-server openssh-client openssl
+}
+
 cmd=${1:-}
 case $cmd in
   quickstart)
@@ -63,6 +69,7 @@ case $cmd in
     setup_python
     setup_engine
     setup_browser
+    setup_peers
     shift
     NBDOCKER_REQUIRE_ENGINE=1 NBDOCKER_REQUIRE_BROWSER=1 "$PY" -m pytest -q -p no:cacheprovider "$@"
     ;;
