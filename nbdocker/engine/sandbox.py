@@ -104,6 +104,35 @@ def run_command(engine: Engine, image: str, argv: list[str], env: dict[str, str]
         remove_container(engine, container)
 
 
+def run_and_commit(engine: Engine, image: str, argv: list[str], env: dict[str, str] | None = None,
+                   limits: Limits | None = None, run_id: str = "") -> tuple[CommandRun, str]:
+    """CST's setup step: run `argv` in a box, commit the container as a new image (remove it later)."""
+    limits = limits or Limits()
+    sdk = engine.sdk
+    with engine.translated(f"create a container of {image}"):
+        container = sdk.create_container(
+            image, command=argv, entrypoint=[], environment=env or None,
+            labels={LABEL: run_id or "1"}, host_config=host_config(engine, limits))["Id"]
+    try:
+        with engine.translated(f"run {argv[0] if argv else ''}"):
+            sdk.start(container)
+            try:
+                code = sdk.wait(container, timeout=limits.timeout).get("StatusCode", -1)
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                sdk.kill(container)
+                return CommandRun(-1, "", "", timed_out=True), ""
+            committed = sdk.commit(container, changes=None, conf=None)["Id"]
+        return CommandRun(code, "", ""), committed
+    finally:
+        remove_container(engine, container)
+
+
+def remove_image(engine: Engine, image: str) -> None:
+    """Remove an image this run made (a committed setup step, a submission's build)."""
+    with contextlib.suppress(NbDockerError):
+        engine.call("remove an image", engine.sdk.remove_image, image, force=True, noprune=False)
+
+
 def remove_container(engine: Engine, container: str) -> None:
     """Remove a container and its anonymous volumes, whatever state it is in."""
     with contextlib.suppress(NbDockerError):
