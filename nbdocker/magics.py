@@ -6,10 +6,11 @@ from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
-from traitlets import Enum, Float, Unicode, observe
+from traitlets import Bool, Enum, Float, Unicode, observe
 
 from nbdocker import cli
 from nbdocker.engine.client import Engine
+from nbdocker.engine.endpoint import TLSFiles
 from nbdocker.errors import BuildFailed, CommandFailed
 from nbdocker.views.results import DISPLAY_MODES, Display
 
@@ -23,6 +24,10 @@ class DockerMagics(Magics):
         help="Engine endpoint (unix:///…, tcp://host:port). Default: DOCKER_HOST, the current "
              "docker context, or the local socket.",
     ).tag(config=True)
+    tls_ca_cert = Unicode("", help="TLS: the engine's CA certificate (PEM file) for base_url.").tag(config=True)
+    tls_client_cert = Unicode("", help="TLS: our client certificate (PEM file) for base_url.").tag(config=True)
+    tls_client_key = Unicode("", help="TLS: our client key (PEM file) for base_url.").tag(config=True)
+    tls_verify = Bool(True, help="TLS: verify the engine's certificate against tls_ca_cert.").tag(config=True)
     timeout = Float(5.0, help="Seconds to wait for the engine on metadata calls.").tag(config=True)
     display = Enum(DISPLAY_MODES, "auto",
                    help="How results show: auto (widget where possible), widget, html or text.").tag(config=True)
@@ -34,7 +39,7 @@ class DockerMagics(Magics):
         self._engine: Engine | None = None
         Display.mode = self.display
 
-    @observe("base_url", "timeout")
+    @observe("base_url", "timeout", "tls_ca_cert", "tls_client_cert", "tls_client_key", "tls_verify")
     def _endpoint_changed(self, change: Any) -> None:
         if self._engine is not None:
             self._engine.close()
@@ -51,7 +56,8 @@ class DockerMagics(Magics):
             self._engine.close()  # the user pointed DOCKER_HOST elsewhere (`%env DOCKER_HOST=…`)
             self._engine = None
         if self._engine is None:
-            self._engine = Engine(self.base_url, self.timeout)
+            tls = TLSFiles(self.tls_ca_cert, self.tls_client_cert, self.tls_client_key, self.tls_verify)
+            self._engine = Engine(self.base_url, self.timeout, tls)
         return cli.Session(self._engine, builder=self.builder,
                            user_ns=self.shell.user_ns if self.shell else {}, show=display)
 

@@ -20,7 +20,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
-from nbdocker.engine.endpoint import resolve_endpoint, transport_reason
+from nbdocker.engine.endpoint import TLSFiles, is_podman, locate_endpoint, open_client, transport_reason
 from nbdocker.errors import EngineError, EngineUnavailable
 
 T = TypeVar("T")
@@ -28,8 +28,10 @@ T = TypeVar("T")
 class Engine:
     """A lazily connected engine: `api` creates the docker SDK client on first use."""
 
-    def __init__(self, base_url: str | None = None, timeout: float = 5.0) -> None:
-        self.base_url, self.tls = resolve_endpoint(base_url)
+    def __init__(self, base_url: str | None = None, timeout: float = 5.0,
+                 tls_files: TLSFiles | None = None) -> None:
+        self.endpoint = locate_endpoint(base_url, tls_files)  # an unknown context is refused here
+        self.base_url, self.tls = self.endpoint.base_url, self.endpoint.tls
         self.env_host = os.environ.get("DOCKER_HOST")  # `%env DOCKER_HOST=…` later makes a new Engine
         self.timeout = timeout
         self._api: docker.APIClient | None = None
@@ -39,9 +41,7 @@ class Engine:
         """The SDK's low-level client; connecting asks the engine its API version (timed out)."""
         if self._api is None:
             with self.translated("connect"):
-                self._api = docker.APIClient(
-                    base_url=self.base_url, tls=self.tls, version="auto", timeout=self.timeout
-                )
+                self._api = open_client(self.endpoint, self.timeout)  # engine's CA wins; tcp warns
         return self._api
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -70,13 +70,17 @@ class Engine:
         hint = "start the Docker engine, or point DOCKER_HOST (or %config DockerMagics.base_url) at one"
         if "permission denied" in reason:
             hint = "run as a user in the 'docker' group, or point DOCKER_HOST at an engine you may use"
-        return f"cannot reach the engine at {self.base_url}: {reason}; {hint}"
+        if reason.startswith("TLS"):  # it answered: the reason says what to fix
+            return f"cannot reach the engine at {self.endpoint.describe()}: {reason}"
+        return f"cannot reach the engine at {self.endpoint.describe()}: {reason}; {hint}"
 
     # ------------------------------------------------------------ builds
 
     def offers_buildkit(self) -> bool:
         """BuildKit through the API: Linux engines from API 1.39 (Engine 18.09) on."""
         info = self.call("version", self.sdk.version)
+        if is_podman(info):  # Podman ignores version=2 and builds with Buildah: classic-style stream
+            return False
         major, minor = (int(x) for x in str(info.get("ApiVersion", "0.0")).split(".")[:2])
         return info.get("Os") == "linux" and (major, minor) >= (1, 39)
 

@@ -1,47 +1,302 @@
-"""Where the engine is and why it cannot be reached: endpoints, TLS settings, transport reasons.
+"""Where the engine is and why it cannot be reached: endpoints, contexts, TLS, transport reasons.
 
-Reads settings and files only; never contacts the engine.
+The order is the docker CLI's: `%config DockerMagics.base_url` (our `-H`), else `DOCKER_HOST`
+(with `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH`), else the context named by `DOCKER_CONTEXT`, else
+the one `docker context use` wrote into `config.json`, else the local socket. A context that does
+not exist is refused, as the CLI refuses it. Reads settings and files only; the one function that
+makes a client (`open_client`) still only contacts the engine for its API version.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import ssl
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import docker
+import docker.tls
 import requests.exceptions
 import urllib3.exceptions
 
+from nbdocker.errors import EngineUnavailable
+
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+SCHEMES = ("unix", "tcp", "http", "https", "ssh", "npipe")
+
+
+class EndpointError(EngineUnavailable):
+    """The settings name no usable engine: unknown context, bad scheme, missing TLS files."""
+
+    prefix = "docker endpoint"
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """TLS files given by `%config DockerMagics.tls_*` (paths; empty means not given)."""
+
+    ca_cert: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    verify: bool = True
+
+    def given(self) -> bool:
+        """Whether any TLS file was set."""
+        return bool(self.ca_cert or self.client_cert or self.client_key)
+
+    def config(self) -> docker.tls.TLSConfig:
+        """The SDK's TLS settings; a missing file or half a key pair is one line."""
+        if bool(self.client_cert) != bool(self.client_key):
+            raise EndpointError("set both DockerMagics.tls_client_cert and DockerMagics.tls_client_key")
+        for trait, path in (("tls_ca_cert", self.ca_cert), ("tls_client_cert", self.client_cert),
+                            ("tls_client_key", self.client_key)):
+            if path and not os.path.isfile(path):
+                raise EndpointError(f"DockerMagics.{trait}: no file at {path}")
+        cert = (self.client_cert, self.client_key) if self.client_cert else None
+        return docker.tls.TLSConfig(client_cert=cert, ca_cert=self.ca_cert or None,
+                                    verify=self.verify)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One engine address with how it is secured and where the setting came from."""
+
+    base_url: str
+    tls: Any = False  # docker.tls.TLSConfig, or False
+    context: str = "default"  # "" when DOCKER_HOST or base_url decided, as `docker context ls` shows
+    source: str = "the default socket"
+
+    @property
+    def scheme(self) -> str:
+        """unix, tcp, ssh, …"""
+        return self.base_url.split("://", 1)[0] if "://" in self.base_url else "tcp"
+
+    @property
+    def plain_tcp(self) -> bool:
+        """A TCP engine without TLS: whoever reaches the port is root on the engine's machine."""
+        return self.scheme in ("tcp", "http") and not self.tls
+
+    @property
+    def security(self) -> str:
+        """How the connection is protected, in a few words."""
+        if self.scheme in ("tcp", "http", "https"):
+            if not self.tls:
+                return "plain TCP, no TLS"
+            return "TLS, server verified" if self.tls.verify else "TLS, server NOT verified"
+        return {"ssh": "SSH", "unix": "local socket", "npipe": "local pipe"}.get(self.scheme, self.scheme)
+
+    def describe(self) -> str:
+        """`tcp://… (context x, from DOCKER_CONTEXT; TLS, server verified)`."""
+        origin = f"context {self.context}, from {self.source}" if self.context else f"from {self.source}"
+        return f"{self.base_url} ({origin}; {self.security})"
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    """One docker context as `docker context ls` lists it."""
+
+    name: str
+    description: str
+    host: str
+    tls: Any = False
+
+
+def locate_endpoint(base_url: str | None = None, tls_files: TLSFiles | None = None,
+                    environ: dict[str, str] | None = None) -> Endpoint:
+    """Where the engine is, in the docker CLI's order of precedence (module docstring)."""
+    env = os.environ if environ is None else environ
+    if base_url:
+        check_scheme(base_url, "DockerMagics.base_url")
+        tls = tls_files.config() if tls_files and tls_files.given() else _env_tls(base_url, env)
+        return Endpoint(base_url, tls, "", "%config DockerMagics.base_url")
+    if env.get("DOCKER_HOST"):
+        host = env["DOCKER_HOST"]
+        check_scheme(host, "DOCKER_HOST")
+        return Endpoint(host, _env_tls(host, env), "", "DOCKER_HOST")
+    name, source = env.get("DOCKER_CONTEXT", ""), "DOCKER_CONTEXT"
+    if not name:
+        name, source = current_context_name(env), "docker context use"
+    if name == "default":
+        return Endpoint(DEFAULT_SOCKET, False, "default", "the default socket")
+    entry = find_context(name, env)
+    if not entry.host:
+        return Endpoint(DEFAULT_SOCKET, False, name, source)
+    return Endpoint(entry.host, entry.tls, name, source)
 
 
 def resolve_endpoint(base_url: str | None = None) -> tuple[str, Any]:
-    """Where the engine is: `%config` base_url, else DOCKER_HOST/TLS variables, else the context.
+    """(base_url, tls) as the SDK wants them; see `locate_endpoint`."""
+    found = locate_endpoint(base_url)
+    return found.base_url, found.tls
 
-    Returns (base_url, tls) as the SDK wants them. Reads files only, never contacts the engine.
+
+def check_scheme(url: str, setting: str) -> None:
+    """Refuse an address the SDK cannot use, naming the setting it came from."""
+    scheme = url.split("://", 1)[0] if "://" in url else "tcp"  # the SDK reads host:port as tcp
+    if scheme not in SCHEMES:
+        raise EndpointError(f"{setting}={url}: unknown scheme {scheme!r}; use unix:///path, "
+                            "tcp://host:port (with TLS), or ssh://user@host")
+
+
+def _env_tls(url: str, env: Any) -> Any:
+    # The CLI applies DOCKER_TLS_VERIFY / DOCKER_CERT_PATH to TCP addresses only. docker-py (and
+    # the CLI) read DOCKER_TLS_VERIFY as true for any non-empty value, even "0".
+    scheme = url.split("://", 1)[0] if "://" in url else "tcp"
+    if scheme not in ("tcp", "http", "https"):
+        return False
+    if not (env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH")):
+        return False
+    cert_path = env.get("DOCKER_CERT_PATH") or os.path.join(os.path.expanduser("~"), ".docker")
+    verify = bool(env.get("DOCKER_TLS_VERIFY"))
+    files = [os.path.join(cert_path, f) for f in ("cert.pem", "key.pem") + (("ca.pem",) if verify else ())]
+    missing = [os.path.basename(f) for f in files if not os.path.isfile(f)]
+    if missing:
+        raise EndpointError(f"DOCKER_CERT_PATH={cert_path}: no {', '.join(missing)} there (TLS needs "
+                            "ca.pem, cert.pem and key.pem)")
+    return docker.tls.TLSConfig(client_cert=(files[0], files[1]),
+                                ca_cert=files[2] if verify else None, verify=verify)
+
+
+# ------------------------------------------------------------------ contexts
+
+
+def config_dir(env: Any = None) -> Path:
+    """The docker CLI's configuration directory: `DOCKER_CONFIG`, else `~/.docker`."""
+    env = os.environ if env is None else env
+    return Path(env.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker"))
+
+
+def current_context_name(env: Any = None) -> str:
+    """The context `docker context use` chose (`currentContext` in config.json), else "default"."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # a broken config must not break us
+        return str(json.loads((config_dir(env) / "config.json").read_text()).get("currentContext")
+                   or "default")
+    return "default"
+
+
+def list_contexts(env: Any = None) -> list[ContextEntry]:
+    """Every context, "default" first, then by name (as `docker context ls`)."""
+    # Read here rather than through docker.ContextAPI: 7.2 looks for contexts next to config.json
+    # and, when that file does not exist yet, in the current directory.
+    meta = config_dir(env) / "contexts" / "meta"
+    entries = [ContextEntry("default", "Current DOCKER_HOST based configuration", DEFAULT_SOCKET)]
+    names = []
+    for path in sorted(meta.glob("*/meta.json")) if meta.is_dir() else []:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            names.append(json.loads(path.read_text())["Name"])
+    return entries + [find_context(name, env) for name in sorted(names)]
+
+
+def find_context(name: str, env: Any = None) -> ContextEntry:
+    """One context by name; an unknown name is an error that lists the known ones."""
+    if name == "default":
+        return ContextEntry("default", "Current DOCKER_HOST based configuration", DEFAULT_SOCKET)
+    ident = hashlib.sha256(name.encode()).hexdigest()
+    root = config_dir(env) / "contexts"
+    try:
+        data = json.loads((root / "meta" / ident / "meta.json").read_text())
+    except (OSError, ValueError) as err:
+        known = ", ".join(c.name for c in list_contexts(env) if c.name != name)
+        raise EndpointError(f"context {name!r} does not exist (known contexts: {known}); create it "
+                            "with `docker context create`, or choose one with %docker context use") from err
+    docker_ep = (data.get("Endpoints") or {}).get("docker") or {}
+    host = docker_ep.get("Host") or DEFAULT_SOCKET
+    return ContextEntry(name, (data.get("Metadata") or {}).get("Description", ""), host,
+                        _context_tls(root / "tls" / ident / "docker", host, docker_ep))
+
+
+def _context_tls(folder: Path, host: str, endpoint: dict[str, Any]) -> Any:
+    files = {name: folder / f"{name}.pem" for name in ("ca", "cert", "key")}
+    present = {name: str(path) for name, path in files.items() if path.is_file()}
+    if not present or not host.startswith(("tcp://", "https://")):
+        return False
+    verify = not endpoint.get("SkipTLSVerify", False)
+    cert = (present["cert"], present["key"]) if "cert" in present and "key" in present else None
+    ca = present.get("ca")
+    return docker.tls.TLSConfig(client_cert=cert, ca_cert=ca, verify=verify)
+
+
+def use_context(name: str, env: Any = None) -> None:
+    """Make `name` the current context in config.json, keeping every other key (the CLI's `use`)."""
+    find_context(name, env)  # refuses an unknown name, listing the known ones
+    path = config_dir(env) / "config.json"
+    config: dict[str, Any] = {}
+    if path.exists():
+        try:
+            config = json.loads(path.read_text() or "{}")
+        except ValueError as err:
+            raise EndpointError(f"{path} is not valid JSON; fix it before switching context") from err
+    if name == "default":
+        config.pop("currentContext", None)
+    else:
+        config["currentContext"] = name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.nbdocker-tmp")
+    tmp.write_text(json.dumps(config, indent="\t"))
+    os.replace(tmp, path)  # atomic: the CLI may read it at the same time
+
+
+# ------------------------------------------------------------------ connecting
+
+
+class EngineClient(docker.APIClient):
+    """The SDK client, deaf to the environment's CA bundle and proxies.
+
+    requests lets `REQUESTS_CA_BUNDLE` / `CURL_CA_BUNDLE` (set on managed machines) override the
+    session's `verify`, i.e. the engine's CA: TLS then fails with "unable to get local issuer
+    certificate" while the docker CLI works. Engine connections trust the engine's CA only.
     """
-    if base_url:
-        return base_url, False
-    if os.environ.get("DOCKER_HOST"):
-        kwargs = docker.utils.kwargs_from_env()
-        return kwargs["base_url"], kwargs.get("tls", False)
-    with contextlib.suppress(Exception):  # a broken ~/.docker/config.json must not break us
-        context = docker.ContextAPI.get_current_context()
-        if context is not None and context.name != "default" and context.Host:
-            return context.Host, context.TLSConfig or False
-    return DEFAULT_SOCKET, False
+
+    @property  # type: ignore[override]
+    def trust_env(self) -> bool:
+        return False
+
+    @trust_env.setter
+    def trust_env(self, value: bool) -> None:  # requests.Session.__init__ sets it: ignore
+        pass
+
+
+_WARNED: set[str] = set()  # endpoints warned about in this process (a handful at most)
+
+
+def warn_if_plain_tcp(endpoint: Endpoint) -> bool:
+    """Say loudly, once per endpoint, that a TCP engine without TLS is root for anyone."""
+    if not endpoint.plain_tcp or endpoint.base_url in _WARNED:
+        return False
+    _WARNED.add(endpoint.base_url)
+    print(f"nbdocker: WARNING: {endpoint.base_url} is plain TCP without TLS: anyone who can reach "
+          "that port controls the engine, which means root on its machine. Use TLS "
+          "(DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH) or ssh://user@host.", file=sys.stderr)
+    return True
+
+
+def open_client(endpoint: Endpoint, timeout: float) -> EngineClient:
+    """The SDK client for `endpoint` (asks the engine its API version, within `timeout`)."""
+    warn_if_plain_tcp(endpoint)
+    return EngineClient(base_url=endpoint.base_url, tls=endpoint.tls, version="auto", timeout=timeout)
 
 
 def transport_reason(err: BaseException, timeout: float) -> str:
     """The root cause of a connection failure, in a few words."""
     chain: list[BaseException] = []
-    pending: list[BaseException | None] = [err]
+    pending: list[Any] = [err]
     while pending:
         cause = pending.pop(0)
-        if cause is None or any(cause is seen for seen in chain):
+        # urllib3's `reason` is an exception on MaxRetryError but a str on SSLError: follow only
+        # exceptions, or every TLS failure becomes an AttributeError traceback.
+        if not isinstance(cause, BaseException) or any(cause is seen for seen in chain):
             continue
         chain.append(cause)
         pending += [cause.__cause__ or cause.__context__, getattr(cause, "reason", None)]
+        pending += [a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)]
+    tls = _tls_reason(chain)
+    if tls:
+        return tls
     # The OS error decides: urllib3's NewConnectionError ("connection refused") is a subclass of its
     # ConnectTimeoutError, so a timeout higher up the chain must not win over what lies beneath.
     for kind, reason in ((FileNotFoundError, "no socket there (file not found)"),
@@ -64,3 +319,28 @@ def transport_reason(err: BaseException, timeout: float) -> str:
         if needle in text:
             return reason
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def _tls_reason(chain: list[BaseException]) -> str:
+    verify = [c for c in chain if isinstance(c, ssl.SSLCertVerificationError)]
+    if verify:
+        detail = getattr(verify[0], "verify_message", "") or "certificate verify failed"
+        return (f"TLS: the engine's certificate is not trusted ({detail}); check the CA "
+                "(DOCKER_CERT_PATH/ca.pem or DockerMagics.tls_ca_cert)")
+    texts = " ".join(str(c) for c in chain)
+    if any(isinstance(c, (ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError))
+           for c in chain) or "SSL" in texts:
+        if "certificate required" in texts or "bad certificate" in texts or "unknown ca" in texts:
+            return ("TLS: the engine refused our client certificate (missing, or not signed by its "
+                    "CA); check DOCKER_CERT_PATH/cert.pem and key.pem")
+        if "WRONG_VERSION_NUMBER" in texts or "wrong version number" in texts:
+            return "TLS: the engine does not speak TLS on that port (try without DOCKER_TLS_VERIFY)"
+        first = next((str(c) for c in chain if isinstance(c, ssl.SSLError)), texts)
+        return f"TLS handshake failed ({first.splitlines()[0][:200]})"
+    return ""
+
+
+def is_podman(version: dict[str, Any]) -> bool:
+    """Whether `/version` came from Podman's Docker-compatible service (a component says so)."""
+    return any(str(c.get("Name", "")).startswith("Podman") for c in version.get("Components") or []
+               if isinstance(c, dict))
