@@ -29,6 +29,7 @@ class Analysis(Result):
     layers: list[Layer]
     tree: dict[str, tuple[int, Entry]]
     waste: Waste
+    history: list[dict[str, Any]] = field(default_factory=list)  # the config's, oldest first
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -152,4 +153,5 @@ def from_archive(archive: Archive, image: str, source: str | None = None) -> Ana
         layers.append(Layer(i, archive.layer_ids[i], diff_ids[i] if i < len(diff_ids) else "",
                             waste.layer_sizes[i], created_by, files, changes[i]))
     image_id = "sha256:" + archive.config_name.rsplit("/", 1)[-1].removesuffix(".json")
-    return Analysis(image, image_id, archive.tags, source or archive.format, layers, tree, waste)
+    return Analysis(image, image_id, archive.tags, source or archive.format, layers, tree, waste,
+                    list(archive.config.get("history") or []))
