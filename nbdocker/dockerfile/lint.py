@@ -280,7 +280,8 @@ class _ShellReader:
     def _command(self, words: list[str]) -> None:
         while words and (_ASSIGNMENT.match(words[0]) or words[0] in _RESERVED_PREFIXES):
             words = words[1:]
-        if words and words[0] not in _HEADERS:
+        # A name made by an expansion ("$(q)", $CMD) is no command name to ShellCheck either.
+        if words and words[0] not in _HEADERS and "$" not in words[0]:
             self.script.commands.append(ShellCommand(words[0], tuple(words[1:])))
 
     def _next_token(self) -> tuple[str, str]:
@@ -705,15 +706,35 @@ def _pairs(ins: Instruction) -> list[tuple[str, str | None]]:
 
 
 def _words(text: str) -> list[str]:
-    """Words of an argument string, quotes removed (for ARG/ENV/LABEL keys and values)."""
-    reader = _ShellReader(text.replace("$", "\0"), ShellScript())
-    words = []
-    while True:
-        kind, value = reader._next_token()
-        if kind == "end":
-            return [w.replace("\0", "$") for w in words]
-        if kind == "word":
-            words.append(value)
+    """Whitespace-separated words of ARG/ENV/LABEL arguments, quotes and backslashes removed."""
+    words: list[str] = []
+    word: list[str] = []
+    started, quote, pos = False, "", 0
+    while pos < len(text):
+        ch = text[pos]
+        if ch == "\\" and quote != "'" and pos + 1 < len(text):
+            word.append(text[pos + 1])
+            pos += 2
+            started = True
+            continue
+        if quote:
+            if ch == quote:
+                quote = ""
+            else:
+                word.append(ch)
+        elif ch in "'\"":
+            quote, started = ch, True
+        elif ch.isspace():
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(ch)
+            started = True
+        pos += 1
+    if started:
+        words.append("".join(word))
+    return words
 
 
 def _suggest(name: str, options: Iterable[str]) -> str:
@@ -1079,11 +1100,11 @@ def _lines(finding: Finding) -> str:
     return str(finding.line)
 
 
-def lint(text: str, hadolint: bool = True) -> LintReport:
+def lint(text: str, hadolint: bool | str = True) -> LintReport:
     """Lint Dockerfile text: Docker's build checks and the common hadolint rules, each on its lines.
 
     With `hadolint` (the default) and a hadolint binary at hand, its findings for other codes are
-    added; without one the report says so. A Dockerfile Docker would refuse gives one error finding
+    added; without one the report says so. `hadolint` may also be the path of the binary to use. A Dockerfile Docker would refuse gives one error finding
     on its line, never an exception.
     """
     try:
@@ -1095,7 +1116,7 @@ def lint(text: str, hadolint: bool = True) -> LintReport:
         found = check_dockerfile(df)
     status = "hadolint not asked"
     if hadolint:
-        items, status = run_hadolint(text)
+        items, status = run_hadolint(text, hadolint if isinstance(hadolint, str) else None)
         if items is not None:
             found += _from_hadolint(items, df)
     found = _apply_pragmas(found, text)
