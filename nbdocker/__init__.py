@@ -18,6 +18,13 @@ def status() -> Any:
     return engine_status()
 
 
+def lint(text: str, hadolint: bool | str = True) -> Any:
+    """Lint Dockerfile text: Docker's build checks and hadolint's common rules, each on its lines."""
+    from nbdocker.dockerfile.lint import lint as lint_text
+
+    return lint_text(text, hadolint=hadolint)
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (and their `%config` class) on this shell."""
     from nbdocker.magics import DockerMagics, _set_docs
