@@ -13,10 +13,11 @@ import pytest
 
 import nbdocker
 from nbdocker import cli
-from nbdocker.commands.lint import lint_file
+from nbdocker.commands.lint import lint_file, register
 from nbdocker.dockerfile.lint import (
     RULES,
     SHARED_CODES,
+    LintReport,
     build_warnings,
     check_dockerfile,
     hadolint_binary,
@@ -307,13 +308,18 @@ def test_loading_the_extension_does_not_import_lint() -> None:
 
 def test_docker_lint_command(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM busybox\nMAINTAINER me\n")
-    tree = cli.CommandTree(["nbdocker.commands.lint"])
-    session = cli.Session(engine=None)  # type: ignore[arg-type]  # lint needs no engine
-    report = tree.run_words(session, ["lint", "--no-hadolint", str(tmp_path)])
-    assert report.codes == ["DL3006", "DL4000", "MaintainerDeprecated"]
-    report = tree.run_words(session, ["lint", "--no-hadolint", "--ignore", "DL4000,DL3006",
-                                      str(tmp_path / "Dockerfile")])
+    parser = cli.ArgumentParser(prog="%docker")
+    register(parser.add_subparsers(dest="command", parser_class=cli.ArgumentParser), None)
+
+    def run(*words: str) -> LintReport:
+        args = parser.parse_args(["lint", *words])
+        return args.run(None, args)  # lint needs no session: no engine
+
+    assert run("--no-hadolint", str(tmp_path)).codes == ["DL3006", "DL4000", "MaintainerDeprecated"]
+    report = run("--no-hadolint", "--ignore", "DL4000,DL3006", str(tmp_path / "Dockerfile"))
     assert report.codes == ["MaintainerDeprecated"]
+    with pytest.raises(UsageError, match="the following arguments are required: FILE"):
+        run()
 
 
 def test_docker_lint_bad_input_is_one_line(tmp_path: Path) -> None:
