@@ -1,7 +1,6 @@
 """The IPython glue: `%docker` and `%%dockerfile` parse their line and call one function below."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -10,7 +9,7 @@ from traitlets import Bool, Enum, Float, Unicode, observe
 
 from nbdocker import cli
 from nbdocker.engine.client import Engine
-from nbdocker.engine.endpoint import TLSFiles
+from nbdocker.engine.endpoint import TLSFiles, endpoint_settings
 from nbdocker.errors import BuildFailed, CommandFailed
 from nbdocker.views.results import DISPLAY_MODES, Display
 
@@ -52,7 +51,7 @@ class DockerMagics(Magics):
     @property
     def session(self) -> cli.Session:
         """The engine is made here on first use, never at load time (it only reads settings)."""
-        if self._engine is not None and self._engine.env_host != os.environ.get("DOCKER_HOST"):
+        if self._engine is not None and self._engine.env_host != endpoint_settings():
             self._engine.close()  # the user pointed DOCKER_HOST elsewhere (`%env DOCKER_HOST=…`)
             self._engine = None
         if self._engine is None:

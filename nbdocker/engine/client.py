@@ -20,7 +20,8 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
-from nbdocker.engine.endpoint import TLSFiles, is_podman, locate_endpoint, open_client, transport_reason
+from nbdocker.engine.endpoint import (TLSFiles, endpoint_settings, is_podman, locate_endpoint, open_client,
+                                      transport_reason)
 from nbdocker.errors import EngineError, EngineUnavailable
 
 T = TypeVar("T")
@@ -32,7 +33,7 @@ class Engine:
                  tls_files: TLSFiles | None = None) -> None:
         self.endpoint = locate_endpoint(base_url, tls_files)  # an unknown context is refused here
         self.base_url, self.tls = self.endpoint.base_url, self.endpoint.tls
-        self.env_host = os.environ.get("DOCKER_HOST")  # `%env DOCKER_HOST=…` later makes a new Engine
+        self.env_host = endpoint_settings()  # `%env DOCKER_HOST=…` later makes a new Engine
         self.timeout = timeout
         self._api: docker.APIClient | None = None
 

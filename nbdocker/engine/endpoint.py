@@ -344,3 +344,16 @@ def is_podman(version: dict[str, Any]) -> bool:
     """Whether `/version` came from Podman's Docker-compatible service (a component says so)."""
     return any(str(c.get("Name", "")).startswith("Podman") for c in version.get("Components") or []
                if isinstance(c, dict))
+
+
+ENDPOINT_VARIABLES = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT",
+                      "DOCKER_CONFIG")
+
+
+def endpoint_settings() -> tuple[str, ...]:
+    """What decides the endpoint outside `%config`: when it changes, a new client is needed.
+
+    `%env DOCKER_CERT_PATH=…` or `%docker context use` later in a notebook must take effect.
+    Reads the environment and config.json's currentContext (a small file) only.
+    """
+    return tuple(os.environ.get(v, "") for v in ENDPOINT_VARIABLES) + (current_context_name(),)

@@ -1,0 +1,77 @@
+"""Shared by the engine legs (Podman, TLS, SSH): start a leg through `scripts/engine.sh`, stop it
+only if this run started it, and clean what the tests made on it. Holds no tests of its own.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import conftest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "engine.sh"
+STATE = Path(os.environ.get("NBDOCKER_ENGINE_STATE", "/run/nbdocker-engine"))
+PIDFILES = {"tls": STATE / "tls" / "dockerd.pid", "ssh": STATE / "ssh" / "sshd.pid",
+            "podman": STATE / "podman" / "pid"}
+NEEDS = {"tls": "dockerd", "ssh": "sshd", "podman": "podman"}
+
+
+@dataclass
+class Leg:
+    """One running leg: what `engine.sh NAME` printed, and whether this run started it."""
+
+    name: str
+    words: list[str]
+    started: bool
+    cleanups: list = field(default_factory=list)
+
+
+def _alive(pidfile: Path) -> bool:
+    try:
+        os.kill(int(pidfile.read_text().strip()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail when CI requires every engine (NBDOCKER_REQUIRE_ENGINE=1)."""
+    if os.environ.get("NBDOCKER_REQUIRE_ENGINE") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def start_leg(name: str) -> Leg:
+    """`scripts/engine.sh NAME` (idempotent): its printed words, and whether it was started now."""
+    if os.geteuid() != 0 and not _alive(PIDFILES[name]):
+        unavailable(f"the {name} leg needs root to start")
+    if shutil.which(NEEDS[name]) is None and os.geteuid() != 0:
+        unavailable(f"the {name} leg needs {NEEDS[name]}")
+    before = _alive(PIDFILES[name])
+    done = subprocess.run(["bash", str(SCRIPT), name], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        unavailable(f"engine.sh {name} failed: {done.stderr[-1500:]}")
+    return Leg(name, done.stdout.split(), started=not before)
+
+
+def stop_leg(leg: Leg) -> None:
+    """Run the leg's cleanups, then stop it if this run started it."""
+    for cleanup in reversed(leg.cleanups):
+        cleanup()
+    if leg.started and os.environ.get("NBDOCKER_KEEP_LEGS") != "1":
+        subprocess.run(["bash", str(SCRIPT), f"{leg.name}-down"], capture_output=True, timeout=120)
+
+
+def clean_engine(client) -> None:
+    """Remove what this run made on a leg's engine (the conftest's rule: names with our prefix)."""
+    conftest._cleanup(client, f"{conftest.PREFIX}-{conftest.RUN_ID}")
+
+
+def dangling_ids(client) -> set[str]:
+    """Ids of untagged images (a test that builds must leave none of its own)."""
+    return {i["Id"] for i in client.images(filters={"dangling": True})}
