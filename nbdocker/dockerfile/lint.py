@@ -260,6 +260,7 @@ class _ShellReader:
         self.pos = 0
 
     def read(self) -> None:
+        """Read the whole text, adding its simple commands (and pipes) to the script."""
         words: list[str] = []
         while True:
             kind, value = self._next_token()
