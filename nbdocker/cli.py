@@ -1,21 +1,24 @@
-"""One parser tree for `%docker` (and `%%dockerfile`), with the docker CLI's words and flags.
+"""The parser framework for `%docker` (and `%%dockerfile`): the docker CLI's words and flags.
 
-Each sub-parser's `run` default is a function `(session, args) -> result`; the magics only call
-`run_docker_line`. Parse errors are one line (UsageError); `-h` prints the real help.
+It knows no command. Command modules register their sub-parsers (`register(sub, image_sub)`);
+`CommandTree` assembles the tree from the modules it is given (the glue passes the table in
+`nbdocker.commands.table`). Each sub-parser's `run` default is a function `(session, args) ->
+result`. Parse errors are one line (UsageError); `-h` prints the real help.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from nbdocker.commands import images
-from nbdocker.engine.client import Engine
 from nbdocker.errors import UsageError
-from nbdocker.views.results import IdList
+
+if TYPE_CHECKING:  # annotations only: the framework imports no layer below it at run time
+    from nbdocker.engine.client import Engine
 
 
 class HelpShown(Exception):
@@ -66,19 +69,11 @@ class Session:
     user_ns: dict[str, Any] = field(default_factory=dict)
     # Set by the magics: shows a result now (used for progress and for partial results).
     show: Callable[[Any], None] = lambda result: None
+    # What builds in this kernel made (an `ImageMemory`): history ties layers to Dockerfile lines.
+    built: Any = None
 
-
-# The session of the last command: views that act later (a widget's "remove" button) use it.
-current_session: Session | None = None
 
 Runner = Callable[[Session, argparse.Namespace], Any]
-_EXTENSIONS: list[Callable[[Any], None]] = []
-
-
-def extension(register: Callable[[Any], None]) -> Callable[[Any], None]:
-    """Decorator for modules that add sub-commands (build, run, push …) to the tree."""
-    _EXTENSIONS.append(register)
-    return register
 
 
 def add_command(sub: Any, name: str, run: Runner, help: str, aliases: tuple[str, ...] = (),
@@ -90,112 +85,65 @@ def add_command(sub: Any, name: str, run: Runner, help: str, aliases: tuple[str,
     return parser
 
 
-# ---------------------------------------------------------------- image commands
-
-
-def add_images(sub: Any, name: str = "images", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-    p = add_command(sub, name, _run_images, "List images", aliases, prog)
-    p.add_argument("-a", "--all", action="store_true", help="Show all images (default hides intermediate images)")
-    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs (returns a list)")
-    p.add_argument("--digests", action="store_true", help="Show digests")
-    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
-    p.add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
-                   help="Filter output based on conditions provided (dangling=true, label=K, reference=…)")
-    p.add_argument("reference", nargs="?", metavar="REPOSITORY[:TAG]")
-
-
-def _run_images(session: Session, a: argparse.Namespace) -> Any:
-    return images.list_images(session.engine, all=a.all, quiet=a.quiet, digests=a.digests,
-                              no_trunc=a.no_trunc, filters=a.filter, reference=a.reference)
-
-
-def add_inspect(sub: Any, name: str = "inspect", prog: str | None = None) -> None:
-    p = add_command(sub, name, _run_inspect, "Display detailed information on one or more images",
-                    prog=prog)
-    p.add_argument("images", nargs="+", metavar="IMAGE")
-
-
-def _run_inspect(session: Session, a: argparse.Namespace) -> Any:
-    return images.inspect_images(session.engine, a.images)
-
-
-def add_history(sub: Any, name: str = "history", prog: str | None = None) -> None:
-    p = add_command(sub, name, _run_history, "Show the history of an image", prog=prog)
-    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
-    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs (returns a list)")
-    p.add_argument("image", metavar="IMAGE")
-
-
-def _run_history(session: Session, a: argparse.Namespace) -> Any:
-    result = images.image_history(session.engine, a.image, no_trunc=a.no_trunc, quiet=a.quiet)
-    from nbdocker.build import command as build  # layers tied to the Dockerfile lines of builds made in this kernel
-
-    return build.attach_lines(result) if isinstance(result, images.History) else result
-
-
-def add_tag(sub: Any, name: str = "tag", prog: str | None = None) -> None:
-    p = add_command(sub, name, _run_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
-                    prog=prog)
-    p.add_argument("source", metavar="SOURCE_IMAGE[:TAG]")
-    p.add_argument("target", metavar="TARGET_IMAGE[:TAG]")
-
-
-def _run_tag(session: Session, a: argparse.Namespace) -> Any:
-    return images.tag_image(session.engine, a.source, a.target)
-
-
-def add_rmi(sub: Any, name: str = "rmi", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-    p = add_command(sub, name, _run_rmi, "Remove one or more images", aliases, prog)
-    p.add_argument("-f", "--force", action="store_true", help="Force removal of the image")
-    p.add_argument("--no-prune", action="store_true", help="Do not delete untagged parents")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
-
-
-def _run_rmi(session: Session, a: argparse.Namespace) -> Any:
-    return images.remove_images(session.engine, a.images, force=a.force, no_prune=a.no_prune)
-
-
 # ---------------------------------------------------------------- the tree
 
 
-def build_parser() -> ArgumentParser:
-    """The whole `%docker` tree: top-level commands and the `image` management command."""
-    parser = ArgumentParser(prog="%docker", description="Docker image commands in the notebook, "
-                            "with the docker CLI's words and flags.", add_help=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    add_images(sub)
-    add_inspect(sub)
-    add_history(sub)
-    add_tag(sub)
-    add_rmi(sub)
-    image = sub.add_parser("image", help="Manage images (image ls, inspect, history, tag, rm …)",
-                           prog="%docker image")
-    image_sub = image.add_subparsers(dest="image_command", metavar="COMMAND", parser_class=ArgumentParser)
-    image.set_defaults(run=lambda session, a: (image.print_help(), None)[1], parser=image)
-    add_images(image_sub, "ls", "%docker image ls", aliases=("list",))
-    add_inspect(image_sub, "inspect", "%docker image inspect")
-    add_history(image_sub, "history", "%docker image history")
-    add_tag(image_sub, "tag", "%docker image tag")
-    add_rmi(image_sub, "rm", "%docker image rm", aliases=("remove",))
-    for register in _EXTENSIONS:
-        register(sub, image_sub)
-    return parser
+class CommandTree:
+    """The `%docker` tree, assembled once from command modules that each define `register`."""
 
+    def __init__(self, modules: Sequence[str]) -> None:
+        self.modules = tuple(modules)
+        self._parser: ArgumentParser | None = None
 
-_PARSER: ArgumentParser | None = None
+    @property
+    def parser(self) -> ArgumentParser:
+        if self._parser is None:
+            parser = ArgumentParser(prog="%docker", description="Docker image commands in the "
+                                    "notebook, with the docker CLI's words and flags.", add_help=True)
+            sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+            image = sub.add_parser("image", help="Manage images (image ls, inspect, history, tag, rm …)",
+                                   prog="%docker image")
+            image_sub = image.add_subparsers(dest="image_command", metavar="COMMAND",
+                                             parser_class=ArgumentParser)
+            image.set_defaults(run=lambda session, a: (image.print_help(), None)[1], parser=image)
+            for name in self.modules:
+                importlib.import_module(name).register(sub, image_sub)
+            self._parser = parser
+        return self._parser
 
+    def run_words(self, session: Session, words: list[str]) -> Any:
+        """Parse the words and run the command; returns its result (None after help)."""
+        if not words:
+            self.parser.print_help()
+            return None
+        try:
+            args, extra = self.parser.parse_known_args(words)
+        except HelpShown:
+            return None
+        except argparse.ArgumentError as err:
+            raise UsageError(f"{_shorter(str(err))} (see %docker -h)") from None
+        prog = getattr(args, "prog", "%docker")
+        if extra:
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} -h)", prog)
+        if getattr(args, "run", None) is None:
+            self.parser.print_help()
+            return None
+        return args.run(session, args)
 
-def parser() -> ArgumentParser:
-    """The parser tree, built once (extensions register when their module is imported)."""
-    global _PARSER
-    if _PARSER is None:
-        from nbdocker.build import command as build  # noqa: F401  (they register sub-commands)
-        from nbdocker.commands import containers  # noqa: F401
-        from nbdocker.commands import registry  # noqa: F401
-        from nbdocker.commands import system  # noqa: F401
+    def run_line(self, session: Session, line: str) -> Any:
+        """The whole `%docker` line: substitutions, words, command."""
+        expanded = expand_substitutions(line, lambda words: self.run_words(session, words))
+        return self.run_words(session, split_line(expanded))
 
-        _PARSER = build_parser()
-    return _PARSER
+    def help_text(self) -> str:
+        """`%docker?`: the usage of every command."""
+        parts = [self.parser.format_help()]
+        for action in self.parser._subparsers._group_actions:  # type: ignore[union-attr]
+            for name, sub in action.choices.items():
+                if name in ("image",) or sub.prog.split()[-1] != name:
+                    continue
+                parts.append(sub.format_usage().replace("usage: ", "  "))
+        return "\n".join(parts)
 
 
 def split_line(line: str) -> list[str]:
@@ -209,7 +157,7 @@ def split_line(line: str) -> list[str]:
         raise UsageError(f"cannot split the line: {err}") from None
 
 
-def expand_substitutions(line: str, session: Session) -> str:
+def expand_substitutions(line: str, run: Callable[[list[str]], Any]) -> str:
     """`$(docker images -q)` runs that nbdocker command (not a shell) and splices its words.
 
     As in a shell, nothing inside single quotes is substituted. Another `$(…)` inside double quotes
@@ -232,7 +180,7 @@ def expand_substitutions(line: str, session: Session) -> str:
             inner = line[i + 2 : end].strip()
             words = split_line(inner)
             if words and words[0] == "docker":
-                value = run_words(session, words[1:])
+                value = run(words[1:])
                 out.append(" ".join(shlex.quote(str(v)) for v in _words_of(value)))
                 i = end + 1
                 continue
@@ -256,45 +204,6 @@ def _closing_paren(line: str, start: int) -> int:
 def _words_of(value: Any) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, (list, tuple, IdList)):
+    if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return str(value).split()
-
-
-def run_words(session: Session, words: list[str]) -> Any:
-    """Parse the words and run the command; returns its result (None after help)."""
-    global current_session
-    current_session = session
-    if not words:
-        parser().print_help()
-        return None
-    try:
-        args, extra = parser().parse_known_args(words)
-    except HelpShown:
-        return None
-    except argparse.ArgumentError as err:
-        raise UsageError(f"{_shorter(str(err))} (see %docker -h)") from None
-    prog = getattr(args, "prog", "%docker")
-    if extra:
-        raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} -h)", prog)
-    if getattr(args, "run", None) is None:
-        parser().print_help()
-        return None
-    return args.run(session, args)
-
-
-def run_docker_line(session: Session, line: str) -> Any:
-    """The whole `%docker` line: substitutions, words, command."""
-    return run_words(session, split_line(expand_substitutions(line, session)))
-
-
-def help_text() -> str:
-    """`%docker?`: the usage of every command."""
-    p = parser()
-    parts = [p.format_help()]
-    for action in p._subparsers._group_actions:  # type: ignore[union-attr]
-        for name, sub in action.choices.items():
-            if name in ("image",) or sub.prog.split()[-1] != name:
-                continue
-            parts.append(sub.format_usage().replace("usage: ", "  "))
-    return "\n".join(parts)

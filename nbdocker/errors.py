@@ -36,9 +36,16 @@ class EngineUnavailable(NbDockerError):
 
 
 class EngineError(NbDockerError):
-    """The engine answered with an error (404, 409, 500 …), translated into plain words."""
+    """The engine answered with an error (404, 409, 500 …), translated into plain words.
+
+    `status` is the HTTP status the engine answered with, when there was one.
+    """
 
     prefix = "docker"
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class DockerfileError(NbDockerError):

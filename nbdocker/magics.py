@@ -8,10 +8,13 @@ from IPython.display import display
 from traitlets import Bool, Enum, Float, Unicode, observe
 
 from nbdocker import cli
+from nbdocker.build import command as build
+from nbdocker.build.memory import ImageMemory
+from nbdocker.commands.table import COMMAND_MODULES
 from nbdocker.engine.client import Engine
 from nbdocker.engine.endpoint import TLSFiles, endpoint_settings
 from nbdocker.errors import BuildFailed, CommandFailed
-from nbdocker.views.results import DISPLAY_MODES, Display
+from nbdocker.views.display import DISPLAY_MODES, Display
 
 
 @magics_class
@@ -36,6 +39,7 @@ class DockerMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._engine: Engine | None = None
+        self.built = ImageMemory()  # what this kernel's builds made: layers tied to their lines
         Display.mode = self.display
 
     @observe("base_url", "timeout", "tls_ca_cert", "tls_client_cert", "tls_client_key", "tls_verify")
@@ -58,16 +62,15 @@ class DockerMagics(Magics):
             tls = TLSFiles(self.tls_ca_cert, self.tls_client_cert, self.tls_client_key, self.tls_verify)
             self._engine = Engine(self.base_url, self.timeout, tls)
         return cli.Session(self._engine, builder=self.builder,
-                           user_ns=self.shell.user_ns if self.shell else {}, show=display)
+                           user_ns=self.shell.user_ns if self.shell else {}, show=display,
+                           built=self.built)
 
     @line_magic
     def docker(self, line: str) -> Any:
-        return _shown_on_failure(lambda: cli.run_docker_line(self.session, line))
+        return _shown_on_failure(lambda: COMMANDS.run_line(self.session, line))
 
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
-        from nbdocker.build import command as build
-
         return _shown_on_failure(lambda: build.run_dockerfile_cell(self.session, line, cell))
 
     def close(self) -> None:
@@ -86,9 +89,11 @@ def _shown_on_failure(run: Any) -> Any:
         raise
 
 
+# The `%docker` tree, assembled from the command table on first use.
+COMMANDS = cli.CommandTree(COMMAND_MODULES)
+
+
 def _set_docs() -> None:
     # `%docker?` prints the docstring: make it the real help of the parser tree.
-    DockerMagics.docker.__doc__ = cli.help_text()
-    from nbdocker.build import command as build
-
+    DockerMagics.docker.__doc__ = COMMANDS.help_text()
     DockerMagics.dockerfile.__doc__ = build.dockerfile_parser().format_help()

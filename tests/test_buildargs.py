@@ -1,6 +1,6 @@
 """Secret build args stay out of what nbdocker displays (pure)."""
 from nbdocker.views import render as views
-from nbdocker.build.args import MASK, is_secret_name, mask_text
+from nbdocker.masking import MASK, is_secret_name, mask_text
 from nbdocker.commands.images import History, Layer
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 import pytest
 
 from nbdocker import cli
+from nbdocker.commands import images
+from nbdocker.magics import COMMANDS
 from nbdocker.errors import NbDockerError, UsageError
 
 
 def parse(line: str):
-    return cli.parser().parse_args(cli.split_line(line))
+    return COMMANDS.parser.parse_args(cli.split_line(line))
 
 
 class NoEngine:
@@ -19,6 +21,7 @@ class NoEngine:
 
 
 SESSION = cli.Session(engine=NoEngine())  # type: ignore[arg-type]
+RUN = lambda words: COMMANDS.run_words(SESSION, words)  # noqa: E731
 
 
 @pytest.mark.parametrize("line", ["images", "image ls", "image list"])
@@ -27,7 +30,7 @@ def test_images_flags(line):
     assert (a.all, a.quiet, a.digests, a.no_trunc) == (True, True, True, True)
     assert a.filter == ["dangling=true", "label=x"]
     assert a.reference == "busybox:1"
-    assert a.run is cli._run_images
+    assert a.run is images._run_images
     b = parse(f"{line}")
     assert (b.all, b.quiet, b.digests, b.no_trunc, b.filter, b.reference) == (
         False, False, False, False, None, None)
@@ -43,7 +46,7 @@ def test_combined_short_flags_and_equals_forms_like_the_cli():
 def test_history_flags(line):
     a = parse(f"{line} --no-trunc -q busybox")
     assert (a.no_trunc, a.quiet, a.image) == (True, True, "busybox")
-    assert a.run is cli._run_history
+    assert a.run is images._run_history
 
 
 @pytest.mark.parametrize("line", ["inspect", "image inspect"])
@@ -54,13 +57,13 @@ def test_inspect_takes_several_images(line):
 @pytest.mark.parametrize("line", ["tag", "image tag"])
 def test_tag_takes_source_and_target(line):
     a = parse(f"{line} busybox my/app:1")
-    assert (a.source, a.target, a.run) == ("busybox", "my/app:1", cli._run_tag)
+    assert (a.source, a.target, a.run) == ("busybox", "my/app:1", images._run_tag)
 
 
 @pytest.mark.parametrize("line", ["rmi", "image rm", "image remove"])
 def test_rmi_flags(line):
     a = parse(f"{line} -f --no-prune a b")
-    assert (a.force, a.no_prune, a.images, a.run) == (True, True, ["a", "b"], cli._run_rmi)
+    assert (a.force, a.no_prune, a.images, a.run) == (True, True, ["a", "b"], images._run_rmi)
     assert parse(f"{line} --force a").force
 
 
@@ -86,7 +89,7 @@ def test_a_trailing_semicolon_reaches_the_magic_and_is_dropped():
 ])
 def test_usage_errors_are_one_line_naming_the_command(line, prog, words):
     with pytest.raises(UsageError) as info:
-        cli.run_words(SESSION, cli.split_line(line))
+        COMMANDS.run_words(SESSION, cli.split_line(line))
     rendered = info.value._render_traceback_()
     assert len(rendered) == 1 and "\n" not in rendered[0]
     assert rendered[0].startswith(f"{prog}: "), rendered
@@ -115,20 +118,20 @@ def test_filter_without_equals_is_a_usage_error_of_images():
     ("image", "usage: %docker image [-h] COMMAND ..."),
 ])
 def test_help_is_printed_and_nothing_runs(capsys, line, first):
-    assert cli.run_words(SESSION, cli.split_line(line)) is None
+    assert COMMANDS.run_words(SESSION, cli.split_line(line)) is None
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith(first)
 
 
 def test_rmi_help_names_every_flag(capsys):
-    cli.run_words(SESSION, ["rmi", "-h"])
+    COMMANDS.run_words(SESSION, ["rmi", "-h"])
     out = capsys.readouterr().out
     for words in ("Remove one or more images", "-f, --force", "--no-prune", "IMAGE"):
         assert words in out
 
 
 def test_help_text_lists_every_image_command():
-    text = cli.help_text()
+    text = COMMANDS.help_text()
     for usage in ("%docker images [-h] [-a] [-q] [--digests] [--no-trunc] [-f KEY=VALUE]",
                   "%docker inspect [-h] IMAGE [IMAGE ...]",
                   "%docker history [-h] [--no-trunc] [-q] IMAGE",
@@ -139,16 +142,16 @@ def test_help_text_lists_every_image_command():
 
 
 def test_substitutions_only_run_nbdocker_commands():
-    assert cli.expand_substitutions("images -q", SESSION) == "images -q"
+    assert cli.expand_substitutions("images -q", RUN) == "images -q"
     with pytest.raises(UsageError, match=r"only \$\(docker …\) runs here"):
-        cli.expand_substitutions("rmi $(ls /)", SESSION)
+        cli.expand_substitutions("rmi $(ls /)", RUN)
     with pytest.raises(UsageError, match="unclosed"):
-        cli.expand_substitutions("rmi $(docker images -q", SESSION)
+        cli.expand_substitutions("rmi $(docker images -q", RUN)
 
 
 def test_substitution_splices_the_words_of_a_result():
     # `$(docker …)` with help as the inner command: runs, prints, splices nothing
-    assert cli.expand_substitutions("rmi $(docker rmi -h) x", SESSION) == "rmi  x"
+    assert cli.expand_substitutions("rmi $(docker rmi -h) x", RUN) == "rmi  x"
     assert cli._words_of(["a", "b c"]) == ["a", "b c"]
     assert cli._words_of(None) == []
     assert cli._words_of("a b") == ["a", "b"]
@@ -157,5 +160,5 @@ def test_substitution_splices_the_words_of_a_result():
 def test_substitutions_respect_quotes():
     # a container's own shell gets `$(…)` inside quotes, untouched
     line = """run busybox sh -c 'echo $(pwd)' "$(date)" """
-    assert cli.expand_substitutions(line, SESSION) == line
-    assert cli.split_line(cli.expand_substitutions(line, SESSION))[-2:] == ["echo $(pwd)", "$(date)"]
+    assert cli.expand_substitutions(line, RUN) == line
+    assert cli.split_line(cli.expand_substitutions(line, RUN))[-2:] == ["echo $(pwd)", "$(date)"]

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import docker_cli
 from nbdocker import cli
+from nbdocker.magics import COMMANDS
 from nbdocker.commands import containers
 from nbdocker.commands.containers import ContainerList, ContainerRemovals, RunInterrupted, RunResult, StreamTail
 from nbdocker.errors import CommandFailed, EngineError, UsageError
@@ -24,7 +25,7 @@ from test_views import EVIL, assert_script_free
 
 
 def parse(line: str):
-    return cli.parser().parse_args(cli.split_line(line))
+    return COMMANDS.parser.parse_args(cli.split_line(line))
 
 
 def test_run_flags_before_the_image_and_the_command_after_it_untouched():
@@ -364,8 +365,7 @@ def test_a_broken_output_stream_is_an_nbdocker_error():
         pass
 
     result = RunResult("c" * 64, "box", "busybox")
-    engine = containers.Engine.__new__(containers.Engine)
-    engine.base_url, engine.timeout = "unix:///x", 5.0
+    engine = containers.Engine("unix:///x", timeout=5.0)  # never contacted
     with pytest.raises(EngineError, match="lost the output of container box: Unexpected EOF"):
         containers._raise_stream_error(engine, result, SocketError("Unexpected EOF"))
     with pytest.raises(containers.NbDockerError, match="cannot reach the engine"):

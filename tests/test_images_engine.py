@@ -436,6 +436,9 @@ def test_rmi_by_id_with_a_stopped_container(ip, engine, unique, containers):
     assert lines[0] == f"Untagged: {unique}:a" and f"Deleted: {image}" in lines
     assert not exists(engine, image)
     assert engine.inspect_container(f"{unique}-c")["Image"] == image
+    # -f is not silent about the container it leaves behind, pointing at a deleted image
+    (note,) = [line for line in lines if line.startswith("Note: ")]
+    assert f"container {unique}-c (stopped)" in note and "no longer exists" in note
 
 
 def run_detached(unique: str, image: str, containers: list[str]) -> str:
@@ -457,7 +460,10 @@ def test_rmi_force_by_tag_while_a_container_runs_only_untags(ip, engine, unique,
     # with -f: untagged only; the image stays, dangling, and the container runs on
     report, err, lines = rmi(ip, f"rmi -f {unique}:a")
     assert err is None
-    assert lines == [f"Untagged: {unique}:a"] and report.deleted == []
+    assert lines[0] == f"Untagged: {unique}:a" and report.deleted == []
+    # and not silent about the image it keeps: a running container holds it, now as <none>
+    assert len(lines) == 2 and lines[1].startswith(f"Note: image {short_id(image)} was not deleted")
+    assert f"{unique}-r (running)" in lines[1] and "<none>" in lines[1]
     assert engine.inspect_image(image)["RepoTags"] == []
     dangling = [i["Id"] for i in engine.images(filters={"dangling": True})]
     assert image in dangling

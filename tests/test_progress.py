@@ -13,7 +13,7 @@ import pytest
 
 from capture_streams import SCENARIOS
 from nbdocker.views import render as views
-from nbdocker.build.args import MASK
+from nbdocker.masking import MASK
 from nbdocker.build.events import LogEvent, LogLines, StepEvent, decoder_for
 from nbdocker.dockerfile.parse import parse_dockerfile
 from nbdocker.build.progress import TAIL_LINES, BuildProgress

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import docker_cli
 from nbdocker import cli
+from nbdocker.magics import COMMANDS
 from nbdocker.commands import system
 from nbdocker.views import render as views
 from nbdocker.errors import UsageError
@@ -86,7 +87,7 @@ def test_bad_filters_are_usage_errors():
 
 
 def test_prune_flags():
-    a = cli.parser().parse_args(["image", "prune", "-a", "-f", "--filter", "label=x", "--filter", "until=1h"])
+    a = COMMANDS.parser.parse_args(["image", "prune", "-a", "-f", "--filter", "label=x", "--filter", "until=1h"])
     assert a.all and a.force and a.filter == ["label=x", "until=1h"]
 
 

@@ -354,9 +354,8 @@ def test_image_list_inspects_shows_history_and_removes(engine, ip, unique, in_ke
     engine.tag("busybox:latest", unique, "one")
     engine.tag("busybox:latest", unique, "two")
     session = cli.Session(Engine())
-    cli.current_session = session
     listed = images.list_images(session.engine, reference=f"{unique}:*")
-    widget = widgets.ImageListWidget(listed.view())
+    widget = widgets.ImageListWidget(listed.view(), actions=images.row_actions(session))
     rows = parsed(widget.data)["rows"]
     index = next(i for i, r in enumerate(rows) if r["tag"] == "one")
     request = {"row": index, "id": rows[index]["full_id"], "req": "q"}

@@ -17,7 +17,8 @@ from typing import Any
 
 from nbdocker import cli
 from nbdocker.views import render as views
-from nbdocker.build.args import is_secret_name, parse_pairs
+from nbdocker.build.args import parse_pairs
+from nbdocker.masking import is_secret_name
 from nbdocker.build.events import ErrorEvent, decoder_for
 from nbdocker.build.context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
 from nbdocker.dockerfile.parse import Dockerfile, buildkit_only_features, parse_dockerfile
@@ -27,7 +28,8 @@ from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDoc
 from nbdocker.commands.images import History, image_history
 from nbdocker.build.progress import BuildProgress, Step
 from nbdocker.references import parse_reference
-from nbdocker.views.results import Result
+from nbdocker.views.display import WIDGET_VIEW_MIME, in_kernel
+from nbdocker.views.results import Result, mimebundle
 
 UPDATES_PER_SECOND = 10
 SILENCE_NOTE_AFTER = 15.0  # seconds without output before the view says so
@@ -67,7 +69,7 @@ def dockerfile_parser() -> cli.ArgumentParser:
     return p
 
 
-@cli.extension
+
 def register(sub: Any, image_sub: Any) -> None:
     """`%docker build` and `%docker image build`."""
     for parent, prog in ((sub, "%docker build"), (image_sub, "%docker image build")):
@@ -98,6 +100,12 @@ class BuildRequest:
     builder: str = "auto"
     quiet: bool = False
     out: str | None = None
+    # Grading untrusted Dockerfiles: seconds before the build is stopped, and the Engine API's
+    # build limits (memory, memswap, cpuquota, ulimits …: the classic builder honours them,
+    # BuildKit through the API on Engine 20.10 does not).
+    timeout: float | None = None
+    limits: dict[str, str] = field(default_factory=dict)
+    stop: Any = None  # a threading.Event another thread sets to cancel the build (grader's Ctrl-C)
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -247,8 +255,6 @@ class BuildResult(Result):
         return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from nbdocker.views.results import WIDGET_VIEW_MIME, mimebundle
-
         bundle = mimebundle(self.view(), include, exclude)
         if self.history is not None:  # the layers, each tied to its Dockerfile line
             # Static forms only: in a widget the build view shows the layers itself.
@@ -257,10 +263,6 @@ class BuildResult(Result):
                 if key in bundle and key in layers:
                     bundle[key] += ("\n\n" if key == "text/plain" else "") + layers[key]
         return bundle
-
-
-# Images built in this kernel: id -> the Dockerfile and target, so `%docker history` can show lines.
-_BUILT: dict[str, tuple[Dockerfile, str | None, dict[str, str]]] = {}
 
 
 # ---------------------------------------------------------------- running a build
@@ -283,7 +285,7 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     context = _context(request, builder)
     sink = _sink(session, request.quiet)
     try:
-        state = _follow(engine, context, params, builder, progress, sink)
+        state = _follow(engine, context, params, builder, progress, sink, request.timeout, request.stop)
     except NbDockerError as err:  # the engine went away: the live view must not stay "running"
         _mark_running(progress, "failed")
         progress.apply(ErrorEvent(str(err)))
@@ -302,11 +304,14 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
                              "container is left. The kernel is ready.")
     if state == "failed":
         raise BuildFailed(_failure_message(progress, request.context_dir), result)
-    _BUILT[progress.image_id] = (request.dockerfile, request.target, request.secrets)
+    if session.built is not None:
+        session.built.remember(progress.image_id, request.dockerfile, request.target)
     history = image_history(engine, progress.image_id)
     if isinstance(history, History) and request.tags:
         history.image = request.tags[0]
-    result.history = attach_lines(history) if isinstance(history, History) else None
+    if isinstance(history, History) and session.built is not None:
+        session.built.attach_lines(history)
+    result.history = history if isinstance(history, History) else None
     return result
 
 
@@ -349,6 +354,7 @@ def _params(request: BuildRequest, builder: str, network: str | None) -> dict[st
         params["networkmode"] = network
     if request.platform:
         params["platform"] = request.platform
+    params.update(request.limits)
     return params
 
 
@@ -365,7 +371,7 @@ def _context(request: BuildRequest, builder: str) -> Any:
 
 
 def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
-            progress: BuildProgress, sink: Any) -> str:
+            progress: BuildProgress, sink: Any, timeout: float | None = None, stop: Any = None) -> str:
     """Send the build and fold its events until it ends; returns done / failed / cancelled."""
     decoder = decoder_for(builder, bulk=True)  # a RUN's burst of lines comes as one LogLines
     response, messages = engine.build_stream(context, params)
@@ -378,6 +384,14 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
                 last_message = time.time()
                 progress.apply_all(decoder.feed(message))
             now = time.time()
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt  # cancelled from another thread: the interrupt's path
+            if timeout is not None and now - progress.started >= timeout:  # untrusted: stop it
+                engine.cancel_stream(response)
+                _wait_removed(engine, getattr(decoder, "running_container", None))
+                _mark_running(progress, "failed")
+                progress.apply(ErrorEvent(f"over limit: the build ran longer than {timeout:g} s and was stopped"))
+                return "failed"
             if now - last_render >= 1 / UPDATES_PER_SECOND:
                 silent = now - last_message
                 sink.update(progress, silent if silent >= SILENCE_NOTE_AFTER else None)
@@ -406,7 +420,7 @@ def _wait_removed(engine: Any, container: str | None, within: float = 5.0) -> No
     deadline = time.time() + within
     while container and time.time() < deadline:
         try:
-            if not engine.call("containers", engine.sdk.containers, all=True, filters={"id": container}):
+            if not engine.list_containers(all=True, filters={"id": container}):
                 return
         except NbDockerError:
             return
@@ -523,68 +537,8 @@ class _Empty:
 def _sink(session: cli.Session, quiet: bool) -> Any:
     if quiet:
         return QuietSink()
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        shell = None
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        from nbdocker.views import widgets
+    if in_kernel():
+        from nbdocker.views import widgets  # only now: anywidget is imported when a view needs it
 
         return widgets.build_sink() or DisplaySink()
     return TextSink()
-
-
-# ---------------------------------------------------------------- layers and lines
-
-
-def attach_lines(history: History) -> History:
-    """Tie each layer of an image built in this kernel to the Dockerfile line that made it."""
-    top = history.layers[0].id if history.layers else None
-    built = _BUILT.get(top) if top else None
-    if built is None:
-        return history
-    dockerfile, target, history.secrets = built
-    chain = _stage_chain(dockerfile, target)
-    instructions = [i for i in chain if i.keyword != "FROM"]
-    base = next((i for i in chain if i.keyword == "FROM"), None)
-    # Match newest layer to last instruction, walking down; an instruction that left no history
-    # entry (ARG under BuildKit, say) is skipped when the layer does not look like it.
-    pending = list(reversed(instructions))
-    for layer in history.layers:
-        while pending and not _made_by(layer.created_by, pending[0]):
-            if len(pending) > 1 and _made_by(layer.created_by, pending[1]):
-                pending.pop(0)
-            else:
-                break
-        if pending and _made_by(layer.created_by, pending[0]):
-            layer.instruction = pending.pop(0)
-        else:
-            layer.instruction = base
-    return history
-
-
-def _stage_chain(dockerfile: Dockerfile, target: str | None) -> list[Any]:
-    """Instructions of the target stage, preceded by those of the stages it is built FROM."""
-    stage = dockerfile.stage_named(target) if target else (dockerfile.stages[-1] if dockerfile.stages else None)
-    if stage is None:
-        return []
-    own = [i for i in dockerfile.instructions if i.stage == stage.index]
-    parent = dockerfile.stage_named(stage.base) if stage.base else None
-    if parent is not None and parent.index != stage.index:
-        parent_name = parent.name or str(parent.index)
-        return _stage_chain(dockerfile, parent_name) + [i for i in own if i.keyword != "FROM"]
-    return own
-
-
-def _made_by(created_by: str, instruction: Any) -> bool:
-    text = " ".join(created_by.split())
-    keyword = instruction.keyword
-    if keyword == "RUN":
-        command = " ".join((instruction.exec_form and " ".join(instruction.exec_form)
-                            or instruction.arguments).split())
-        return "#(nop)" not in text and (command[:40] in text or text.startswith("RUN "))
-    return (f"#(nop) {keyword}" in text or text.startswith(f"{keyword} ")
-            or (keyword in ("COPY", "ADD") and f"{keyword} " in text))
-

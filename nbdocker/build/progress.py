@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbdocker.views import render as views
-from nbdocker.build.args import mask_text
+from nbdocker.masking import mask_text
 from nbdocker.build.events import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, StepEvent,
                           WarningEvent, is_internal_step)
 from nbdocker.build.log import BuildLog

@@ -20,6 +20,7 @@ from nbdocker import cli
 from nbdocker.views import render as views
 from nbdocker.engine.client import Engine, pumped, status_code
 from nbdocker.errors import CommandFailed, EngineError, NbDockerError, UsageError
+from nbdocker.commands import registry
 from nbdocker.commands.images import truncate
 from nbdocker.references import check_image_argument
 from nbdocker.views.results import IdList, Result
@@ -179,10 +180,9 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
         mode, note = default_network(engine)
         if note:
             notes.append(note)
-    host_config = engine.call("run", engine.sdk.create_host_config, network_mode=mode)
     kwargs: dict[str, Any] = dict(
         command=list(command) if command else None, name=name, environment=environment or None,
-        working_dir=workdir or None, user=user or None, host_config=host_config,
+        working_dir=workdir or None, user=user or None, network_mode=mode,
         stdin_open=False, tty=False,
     )
     if entrypoint is not None:
@@ -192,7 +192,7 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
     cid = created["Id"]
     notes += [f"warning: {w}" for w in created.get("Warnings") or []]
     try:
-        shown = engine.call("inspect container", engine.sdk.inspect_container, cid).get("Name", "")
+        shown = engine.inspect_container(cid).get("Name", "")
     except EngineError:
         shown = ""
     result = RunResult(cid, shown.lstrip("/") or cid[:12], image, notes=notes)
@@ -212,38 +212,35 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
 def _create(engine: Engine, image: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Create the container; an image that is not here is pulled first, like the CLI does."""
     try:
-        return engine.call("create container", engine.sdk.create_container, image, **kwargs)
+        return engine.create_container(image, **kwargs)
     except EngineError as err:
         if status_code(err) != 404 or "No such image" not in str(err):
             raise
-    from nbdocker.commands import registry  # pulling is the registry module's job
-
     print(f"Unable to find image '{image}' locally", file=sys.stderr, flush=True)
-    registry.pull_image(engine, image)
-    return engine.call("create container", engine.sdk.create_container, image, **kwargs)
+    registry.pull_image(engine, image)  # pulling is the registry module's job
+    return engine.create_container(image, **kwargs)
 
 
 def _attach_and_wait(engine: Engine, result: RunResult) -> None:
     """Attach before starting (so no output is missed), start, stream until exit."""
     cid = result.container_id
-    frames = engine.call("attach", engine.sdk.attach, cid, stdout=True, stderr=True, stream=True,
-                         logs=True, demux=True)
+    frames = engine.attach_container(cid)
 
     def frames_then_exit() -> Iterator[tuple[str, Any]]:
         yield from (("frame", frame) for frame in frames)
         # No timeout: the stream ended, so the container is exiting; it may take a moment.
-        yield "exit", engine.sdk.wait(cid, timeout=None)
+        yield "exit", engine.wait_container(cid)
 
     events = pumped(frames_then_exit(), POLL_SECONDS, f"nbdocker-run-{cid[:12]}")
-    try:
-        engine.call("start", engine.sdk.start, cid)
-    except EngineError as err:
-        message, code = start_failure(str(err))
-        result.exit_code = code
-        raise CommandFailed(f"container {result.name} ({result.image}) could not start: {message} "
-                            f"(exit code {code})", result) from None
     out, err_ = StreamTail(), StreamTail()
     try:
+        try:
+            engine.start_container(cid)
+        except EngineError as err:
+            message, code = start_failure(str(err))
+            result.exit_code = code
+            raise CommandFailed(f"container {result.name} ({result.image}) could not start: "
+                                f"{message} (exit code {code})", result) from None
         while True:
             try:
                 event = next(events)
@@ -267,6 +264,7 @@ def _attach_and_wait(engine: Engine, result: RunResult) -> None:
         _write(sys.stderr, err_.finish())
     finally:  # an interrupted or broken run keeps what it printed so far
         events.close()
+        frames.close()  # the attach connection: closing it also ends the reader thread
         result.stdout, result.stderr = out.text, err_.text
         result.lines_dropped = out.dropped + err_.dropped
 
@@ -292,7 +290,7 @@ def _interrupted(engine: Engine, result: RunResult, rm: bool) -> RunInterrupted:
     """Stop the container the interrupted cell was running; say what became of it."""
     cid = result.container_id
     try:
-        engine.call("stop", engine.sdk.stop, cid, timeout=STOP_GRACE_SECONDS)
+        engine.stop_container(cid, STOP_GRACE_SECONDS)
         stopped = True
     except NbDockerError:
         stopped = False
@@ -309,7 +307,7 @@ def _interrupted(engine: Engine, result: RunResult, rm: bool) -> RunInterrupted:
 def _remove_quietly(engine: Engine, cid: str) -> bool:
     """--rm: remove after exit, failure or interrupt; True when the container is gone."""
     try:
-        engine.call("remove container", engine.sdk.remove_container, cid, force=True)
+        engine.remove_container(cid, force=True)
         return True
     except EngineError as err:
         return status_code(err) == 404
@@ -414,8 +412,7 @@ def parse_filters(items: Iterable[str] | None, prog: str) -> dict[str, list[str]
 def list_containers(engine: Engine, *, all: bool = False, quiet: bool = False, no_trunc: bool = False,
                     filters: list[str] | None = None) -> ContainerList | IdList:
     """`docker ps [-a] [-q] [--no-trunc] [-f K=V]…`."""
-    found = engine.call("list containers", engine.sdk.containers, all=all,
-                        filters=parse_filters(filters, "%docker ps") or None)
+    found = engine.list_containers(all=all, filters=parse_filters(filters, "%docker ps"))
     result = ContainerList(found, no_trunc=no_trunc)
     return result.ids if quiet else result
 
@@ -446,7 +443,7 @@ def remove_containers(engine: Engine, containers: list[str], *, force: bool = Fa
     removed, errors = [], {}
     for name in containers:
         try:
-            engine.call("remove container", engine.sdk.remove_container, name, force=force, v=volumes)
+            engine.remove_container(name, force=force, volumes=volumes)
         except EngineError as err:
             errors[name] = explain_removal(name, str(err), status_code(err))
             continue
@@ -504,8 +501,8 @@ def show_logs(engine: Engine, container: str, *, timestamps: bool = False,
         except ValueError:
             raise UsageError(f"--tail {tail!r}: expected a number of lines or 'all'", "%docker logs") from None
     try:
-        out = engine.call("logs", engine.sdk.logs, container, stdout=True, stderr=False, **kwargs)
-        err = engine.call("logs", engine.sdk.logs, container, stdout=False, stderr=True, **kwargs)
+        out = engine.container_logs(container, stdout=True, stderr=False, **kwargs)
+        err = engine.container_logs(container, stdout=False, stderr=True, **kwargs)
     except EngineError as error:
         if status_code(error) == 404:
             raise EngineError(f"No such container: {container}") from None
@@ -520,7 +517,7 @@ def show_logs(engine: Engine, container: str, *, timestamps: bool = False,
 # ---------------------------------------------------------------- the parser tree
 
 
-@cli.extension
+
 def register(sub: Any, image_sub: Any) -> None:
     """`run`, `ps`, `rm`, `logs` (and `container ls/rm/logs/run`, the CLI's long forms)."""
     add_run(sub)

@@ -1,16 +1,18 @@
 """Image commands with the docker CLI's meanings: images, inspect, history, tag, rmi."""
 from __future__ import annotations
 
+import argparse
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbdocker import cli
 from nbdocker.views import render as views
-from nbdocker.build.args import mask_text
+from nbdocker.masking import mask_json, mask_text
 from nbdocker.engine.client import Engine, status_code
 from nbdocker.errors import CommandFailed, EngineError, InvalidReference, UsageError
-from nbdocker.references import check_image_argument, parse_reference
+from nbdocker.references import check_image_argument, looks_like_id, parse_reference
 from nbdocker.views.results import IdList, Result
 from nbdocker.units import ago, human_size, short_id
 
@@ -123,7 +125,7 @@ def list_images(engine: Engine, *, all: bool = False, quiet: bool = False, diges
         filter_map.setdefault(key, []).append(value)
     if reference:
         filter_map.setdefault("reference", []).append(reference)
-    summaries = engine.call("list images", engine.sdk.images, all=all, filters=filter_map or None)
+    summaries = engine.list_images(all=all, filters=filter_map)
     # The engine sends newest first; the CLI keeps its order, ties included (a stable sort does too).
     summaries.sort(key=lambda s: s.get("Created") or 0, reverse=True)
     rows = [row for s in summaries for row in image_rows(s, digests)]
@@ -181,7 +183,9 @@ class InspectResult(Result):
         return self.items[key] if isinstance(key, int) else self.attrs[key]
 
     def view(self) -> views.InspectView:
-        return views.InspectView("inspect", self.items, [inspect_summary(i) for i in self.items])
+        # `.attrs` stays the engine's JSON whole; every view masks secret build args in it.
+        items = [mask_json(i) for i in self.items]
+        return views.InspectView("inspect", items, [inspect_summary(i) for i in items])
 
 
 def inspect_images(engine: Engine, images: list[str]) -> InspectResult:
@@ -190,7 +194,7 @@ def inspect_images(engine: Engine, images: list[str]) -> InspectResult:
     for name in images:
         check_image_argument(name)
         try:
-            found.append(engine.call("inspect", engine.sdk.inspect_image, name))
+            found.append(engine.inspect_image(name))
         except EngineError as err:
             if status_code(err) != 404:
                 raise
@@ -320,7 +324,7 @@ def image_history(engine: Engine, image: str, *, no_trunc: bool = False,
                   quiet: bool = False) -> History | IdList:
     """`docker history [--no-trunc] [-q] IMAGE`."""
     check_image_argument(image)
-    entries = engine.call("history", engine.sdk.history, image)
+    entries = engine.image_history(image)
     layers = [
         Layer(e.get("Id") or "<missing>", e.get("Created") or 0, e.get("CreatedBy") or "",
               e.get("Size") or 0, e.get("Comment") or "", e.get("Tags") or [])
@@ -349,7 +353,7 @@ def tag_image(engine: Engine, source: str, target: str) -> Report:
     """`docker tag SOURCE TARGET` (TARGET's tag defaults to latest)."""
     check_image_argument(source)
     ref = parse_reference(target, allow_digest=False)
-    engine.call("tag", engine.sdk.tag, source, ref.repository, ref.tag or "latest")
+    engine.tag_image(source, ref.repository, ref.tag or "latest")
     shown = str(ref) if ref.tag else f"{ref}:latest"
     return Report("tag", [("ok", f"Tagged {source} as {shown}")])
 
@@ -365,6 +369,7 @@ class Removal:
     untagged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # what -f did beyond the lines above
 
 
 @dataclass
@@ -390,6 +395,7 @@ class RemovalReport(Result):
         for r in self.removals:
             lines += [("ok", f"Untagged: {u}") for u in r.untagged]
             lines += [("ok", f"Deleted: {d}") for d in r.deleted]
+            lines += [("info", f"Note: {n}") for n in r.notes]
             if r.error:
                 lines.append(("error", f"Error: {r.error}"))
         return views.LinesView("rmi", lines)
@@ -433,7 +439,7 @@ def explain_conflict(engine: Engine, argument: str, message: str, force: bool) -
 
 def _container(engine: Engine, cid: str) -> dict[str, Any] | None:
     try:
-        found = engine.call("containers", engine.sdk.containers, all=True, filters={"id": cid})
+        found = engine.list_containers(all=True, filters={"id": cid})
     except EngineError:
         return None
     return found[0] if found else None
@@ -459,9 +465,60 @@ def _container_words(engine: Engine, cid: str) -> str:
 
 def _tags_of(engine: Engine, image: str) -> list[str]:
     try:
-        return engine.call("inspect", engine.sdk.inspect_image, image).get("RepoTags") or []
+        return engine.inspect_image(image).get("RepoTags") or []
     except EngineError:
         return []
+
+
+def _users_of(engine: Engine, name: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The containers made from the image `name` names, and its id (before a forced removal)."""
+    try:
+        image_id = engine.inspect_image(name)["Id"]
+        containers = engine.list_containers(all=True)
+    except EngineError:
+        return [], None
+    return [c for c in containers if c.get("ImageID") == image_id], image_id
+
+
+def forced_removal_notes(removal: Removal, users: list[dict[str, Any]], image_id: str | None) -> list[str]:
+    """What `rmi -f` did not say: a container left pointing at a deleted image, or an image kept.
+
+    The engine answers `-f` quietly: by id with a stopped container it deletes the image and the
+    container stays; by tag while a container runs it only untags, and the image stays as <none>.
+    """
+    if image_id is None or not users:
+        return []
+    names = ", ".join(f"{(c.get('Names') or ['/' + c['Id'][:12]])[0].lstrip('/')} "
+                      f"({'running' if c.get('State') == 'running' else 'stopped'})" for c in users)
+    short = short_id(image_id)
+    if image_id in removal.deleted:
+        return [f"container {names} was made from {short}, which is now deleted: it stays, "
+                f"pointing at an image that no longer exists (%docker rm it when done)"]
+    if removal.untagged:
+        return [f"image {short} was not deleted: container {names} uses it, so -f only removed "
+                f"the name; the image stays as <none>. Remove the container, then %docker rmi {short}"]
+    return []
+
+
+def remove_row_image(engine: Engine, image_id: str, label: str) -> RemovalReport:
+    """Remove the image a list row showed: `image_id`, exactly, even when `label` moved since.
+
+    By its name while that name still means the image (so the CLI's untag-or-delete rules hold),
+    else by id: a rebuilt `app:latest` names a new image, which the old row never showed.
+    """
+    if label == image_id or looks_like_id(label):
+        return remove_images(engine, [image_id])
+    try:
+        current = engine.inspect_image(label)["Id"]
+    except EngineError:
+        current = None
+    if current == image_id:
+        return remove_images(engine, [label])
+    report = remove_images(engine, [image_id])
+    moved = f"now names {short_id(current)}" if current else "no longer exists"
+    report.removals[0].notes.append(f"{label} {moved}; that was left alone and {short_id(image_id)}, "
+                                    "the image this row showed, was removed by id")
+    return report
 
 
 def remove_images(engine: Engine, images: list[str], *, force: bool = False,
@@ -475,8 +532,8 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
         removals.append(removal)
         try:
             check_image_argument(name)
-            outcome = engine.call("remove image", engine.sdk.remove_image, name,
-                                  force=force, noprune=no_prune)
+            users = _users_of(engine, name) if force else ([], None)
+            outcome = engine.remove_image(name, force=force, no_prune=no_prune)
         except EngineError as err:
             code = status_code(err)
             if code == 409:
@@ -494,8 +551,115 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
                 removal.untagged.append(entry["Untagged"])
             if "Deleted" in entry:
                 removal.deleted.append(entry["Deleted"])
+        if force:
+            removal.notes += forced_removal_notes(removal, *users)
     report = RemovalReport(removals)
     if not report.ok:
         failed = [r.argument for r in removals if r.error]
         raise CommandFailed(f"could not remove {', '.join(failed)} (see above)", report)
     return report
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def register(sub: Any, image_sub: Any) -> None:
+    """`images`, `inspect`, `history`, `tag`, `rmi`, and their `image …` long forms."""
+    _add_images(sub)
+    _add_inspect(sub)
+    _add_history(sub)
+    _add_tag(sub)
+    _add_rmi(sub)
+    _add_images(image_sub, "ls", "%docker image ls", aliases=("list",))
+    _add_inspect(image_sub, "inspect", "%docker image inspect")
+    _add_history(image_sub, "history", "%docker image history")
+    _add_tag(image_sub, "tag", "%docker image tag")
+    _add_rmi(image_sub, "rm", "%docker image rm", aliases=("remove",))
+
+
+def _add_images(sub: Any, name: str = "images", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+    p = cli.add_command(sub, name, _run_images, "List images", aliases, prog)
+    p.add_argument("-a", "--all", action="store_true", help="Show all images (default hides intermediate images)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs (returns a list)")
+    p.add_argument("--digests", action="store_true", help="Show digests")
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+    p.add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
+                   help="Filter output based on conditions provided (dangling=true, label=K, reference=…)")
+    p.add_argument("reference", nargs="?", metavar="REPOSITORY[:TAG]")
+
+
+def _run_images(session: cli.Session, a: argparse.Namespace) -> Any:
+    result = list_images(session.engine, all=a.all, quiet=a.quiet, digests=a.digests,
+                         no_trunc=a.no_trunc, filters=a.filter, reference=a.reference)
+    if isinstance(result, ImageList):
+        result.actions = row_actions(session)
+    return result
+
+
+def _add_inspect(sub: Any, name: str = "inspect", prog: str | None = None) -> None:
+    p = cli.add_command(sub, name, _run_inspect, "Display detailed information on one or more images",
+                        prog=prog)
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+
+
+def _run_inspect(session: cli.Session, a: argparse.Namespace) -> Any:
+    return inspect_images(session.engine, a.images)
+
+
+def _add_history(sub: Any, name: str = "history", prog: str | None = None) -> None:
+    p = cli.add_command(sub, name, _run_history, "Show the history of an image", prog=prog)
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs (returns a list)")
+    p.add_argument("image", metavar="IMAGE")
+
+
+def _run_history(session: cli.Session, a: argparse.Namespace) -> Any:
+    result = image_history(session.engine, a.image, no_trunc=a.no_trunc, quiet=a.quiet)
+    if isinstance(result, History) and session.built is not None:
+        session.built.attach_lines(result)  # layers tied to the lines of builds in this kernel
+    return result
+
+
+def _add_tag(sub: Any, name: str = "tag", prog: str | None = None) -> None:
+    p = cli.add_command(sub, name, _run_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+                        prog=prog)
+    p.add_argument("source", metavar="SOURCE_IMAGE[:TAG]")
+    p.add_argument("target", metavar="TARGET_IMAGE[:TAG]")
+
+
+def _run_tag(session: cli.Session, a: argparse.Namespace) -> Any:
+    return tag_image(session.engine, a.source, a.target)
+
+
+def _add_rmi(sub: Any, name: str = "rmi", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+    p = cli.add_command(sub, name, _run_rmi, "Remove one or more images", aliases, prog)
+    p.add_argument("-f", "--force", action="store_true", help="Force removal of the image")
+    p.add_argument("--no-prune", action="store_true", help="Do not delete untagged parents")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+
+
+def _run_rmi(session: cli.Session, a: argparse.Namespace) -> Any:
+    return remove_images(session.engine, a.images, force=a.force, no_prune=a.no_prune)
+
+
+def row_actions(session: cli.Session) -> dict[str, Any]:
+    """What an image-list widget may do to one of its rows, bound to the engine that made the list.
+
+    Each action takes the row's full image id — exactly what the row shows — never a name that
+    may have moved to another image since the list was made.
+    """
+    engine = session.engine
+
+    def history(image_id: str, label: str) -> Any:
+        result = image_history(engine, image_id)
+        if isinstance(result, History):
+            result.image = label
+            if session.built is not None:
+                session.built.attach_lines(result)
+        return result
+
+    return {
+        "inspect": lambda image_id, label: inspect_images(engine, [image_id]),
+        "history": history,
+        "remove": lambda image_id, label: remove_row_image(engine, image_id, label),
+    }

@@ -24,7 +24,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from nbdocker.views import render as views
 from nbdocker.engine.client import Engine
 from nbdocker.errors import CommandFailed, EngineError, NbDockerError, UsageError
 from nbdocker.references import Reference, parse_reference
+from nbdocker.views.display import in_kernel
 from nbdocker.views.results import Result
 from nbdocker.units import human_size
 
@@ -269,11 +270,8 @@ def login(engine: Engine, registry: str | None = None, username: str | None = No
 def _authenticate(engine: Engine, username: str, password: str, server: str) -> dict[str, Any]:
     """POST /auth. Not `APIClient.login`: it first loads the config file and may run a credential
     helper without a timeout, and it keeps the password in the SDK client."""
-    api = engine.sdk
     payload = {"username": username, "password": password, "serveraddress": server}
-    with engine.translated("login"):
-        response = api._post_json(api._url("/auth"), data=payload, timeout=LOGIN_TIMEOUT)
-        return api._result(response, json=True)
+    return engine.authenticate(payload, timeout=LOGIN_TIMEOUT)
 
 
 def explain_login_error(key: str, message: str) -> str:
@@ -517,12 +515,7 @@ class TransferProgress:
 
 def live_updates_supported() -> bool:
     """A kernel (Jupyter) updates a display in place; terminal IPython would print every update."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - nbdocker always runs under IPython
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+    return in_kernel()
 
 
 class LiveDisplay:
@@ -591,22 +584,6 @@ class PullResult(TransferResult):
     """`%docker pull`: `.digest`, `.layers`, `.status` (downloaded newer / up to date)."""
 
 
-@contextlib.contextmanager
-def _without_read_timeout(engine: Engine) -> Iterator[Any]:
-    """Streams may be silent for long (a big layer uploading): no read timeout while one starts.
-
-    The timeout given to requests applies to every later read of that response; metadata calls keep
-    the engine's timeout.
-    """
-    api = engine.sdk
-    saved = api.timeout
-    api.timeout = None
-    try:
-        yield api
-    finally:
-        api.timeout = saved
-
-
 def explain_transfer_error(key: str, message: str) -> str:
     """The registry's or engine's complaint, and the step that fixes it."""
     text = _one_line(message)
@@ -636,23 +613,19 @@ def _transfer(engine: Engine, action: str, ref: Reference, tag: str,
     live = not quiet and live_updates_supported()
     display = LiveDisplay(TransferProgress(transfer)) if live else None
     try:
-        with _without_read_timeout(engine) as api, engine.translated(action):
-            stream = start(api, auth)
+        stream = start(auth)
         try:
-            with engine.translated(action):
-                for message in stream:
-                    printed = transfer.feed(message) if isinstance(message, dict) else []
-                    if transfer.error:
-                        break
-                    if display is not None:
-                        display.refresh()
-                    elif not quiet:
-                        for line in printed:
-                            print(line, flush=True)
+            for message in stream:
+                printed = transfer.feed(message) if isinstance(message, dict) else []
+                if transfer.error:
+                    break
+                if display is not None:
+                    display.refresh()
+                elif not quiet:
+                    for line in printed:
+                        print(line, flush=True)
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:  # closing the response stops the engine's transfer
-                close()
+            stream.close()  # closing the response stops the engine's transfer
     except KeyboardInterrupt:
         transfer.state = "interrupted"
         if display is not None:
@@ -674,8 +647,8 @@ def push_image(engine: Engine, name: str, *, quiet: bool = False) -> PushResult:
     ref = parse_reference(name, allow_digest=False)
     tag = ref.tag or "latest"
 
-    def start(api: Any, auth: dict[str, str]) -> Any:
-        return api.push(ref.repository, tag=tag, stream=True, decode=True, auth_config=auth)
+    def start(auth: dict[str, str]) -> Any:
+        return engine.push_stream(ref.repository, tag, auth)
 
     result = _transfer(engine, "push", ref, tag, start, quiet, PushResult)
     assert isinstance(result, PushResult)
@@ -689,8 +662,8 @@ def pull_image(engine: Engine, name: str, *, quiet: bool = False) -> PullResult:
     ref = parse_reference(name)
     tag = ref.digest or ref.tag or "latest"
 
-    def start(api: Any, auth: dict[str, str]) -> Any:
-        return api.pull(ref.repository, tag=tag, stream=True, decode=True, auth_config=auth)
+    def start(auth: dict[str, str]) -> Any:
+        return engine.pull_stream(ref.repository, tag, auth)
 
     result = _transfer(engine, "pull", ref, tag, start, quiet, PullResult)
     assert isinstance(result, PullResult)
@@ -717,7 +690,7 @@ class _NoPassword(argparse.Action):
                          "type it at the hidden prompt", "%docker login")
 
 
-@cli.extension
+
 def register(sub: Any, image_sub: Any) -> None:
     """`push`, `pull`, `login`, `logout`, and `image push` / `image pull`."""
     for parent, prefix in ((sub, "%docker"), (image_sub, "%docker image")):

@@ -163,14 +163,13 @@ def prune_images(engine: Engine, *, all: bool = False, force: bool = False,
                  filters: list[str] | None = None) -> PruneReport:
     """`docker image prune [-a] [-f] [--filter K=V]…`: without -f, only lists what would go."""
     filter_map = parse_prune_filters(filters)
-    images = engine.call("list images", engine.sdk.images, all=False,
-                         filters={"dangling": ["true"]} if not all else None)
-    containers = engine.call("list containers", engine.sdk.containers, all=True)
+    images = engine.list_images(all=False, filters={"dangling": ["true"]} if not all else None)
+    containers = engine.list_containers(all=True)
     candidates = prune_candidates(images, containers, all=all, filters=filter_map, now=time.time())
     if not force:
         return PruneReport(candidates, all=all)
     sent = {"dangling": ["false" if all else "true"], **filter_map}
-    outcome = engine.call("prune images", engine.sdk.prune_images, filters=sent) or {}
+    outcome = engine.prune_images(sent)
     report = PruneReport(candidates, all=all, removed=True,
                          space_reclaimed=outcome.get("SpaceReclaimed") or 0)
     for entry in outcome.get("ImagesDeleted") or []:
@@ -255,21 +254,15 @@ class DiskUsage(Result):
 
 def disk_usage(engine: Engine) -> DiskUsage:
     """`docker system df`."""
-    api = engine.sdk
-    saved = api.timeout
     # The engine sizes every layer and container to answer: give it longer than a metadata call.
-    api.timeout = max(saved or 0, DF_TIMEOUT)
-    try:
-        data = engine.call("disk usage", api.df)
-    finally:
-        api.timeout = saved
+    data = engine.disk_usage(timeout=max(engine.timeout, DF_TIMEOUT))
     return DiskUsage(disk_usage_rows(data), data)
 
 
 # ---------------------------------------------------------------- the parser tree
 
 
-@cli.extension
+
 def register(sub: Any, image_sub: Any) -> None:
     """`image prune` and `system df`."""
     p = cli.add_command(image_sub, "prune", _run_prune,

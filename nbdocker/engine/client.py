@@ -10,21 +10,27 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import docker
+import docker.auth
 import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
 from nbdocker.engine.endpoint import (TLSFiles, endpoint_settings, is_podman, locate_endpoint, open_client,
                                       transport_reason)
-from nbdocker.errors import EngineError, EngineUnavailable
+from nbdocker.errors import EngineError, EngineUnavailable, UsageError
+from nbdocker.references import check_image_argument
 
 T = TypeVar("T")
+# Calls that make the engine work (start a container, delete its filesystem) rather than answer
+# from memory get this long; metadata calls keep `Engine.timeout` (5 s by default).
+WORK_TIMEOUT = 60.0
 
 class Engine:
     """A lazily connected engine: `api` creates the docker SDK client on first use."""
@@ -43,6 +49,11 @@ class Engine:
         if self._api is None:
             with self.translated("connect"):
                 self._api = open_client(self.endpoint, self.timeout)  # engine's CA wins; tcp warns
+            # The engine path-cleans a URL with a 301 (`/containers/../../volumes/x` becomes
+            # `/volumes/x`) and requests would follow it with the same method: a DELETE meant
+            # for a container would remove a volume. Names are checked before they reach a URL,
+            # and no engine call follows a redirect.
+            self._api.max_redirects = 0
         return self._api
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -56,7 +67,11 @@ class Engine:
         try:
             yield
         except docker.errors.APIError as err:
-            raise EngineError(api_error_message(err)) from err
+            raise EngineError(api_error_message(err), err.status_code) from err
+        except requests.exceptions.TooManyRedirects as err:
+            where = getattr(getattr(err, "response", None), "headers", {}).get("Location", "elsewhere")
+            raise EngineError(f"{what}: the engine redirected the request to {where!r}; nbdocker "
+                              "never follows a redirect from the engine") from err
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
@@ -74,6 +89,132 @@ class Engine:
         if reason.startswith("TLS"):  # it answered: the reason says what to fix
             return f"cannot reach the engine at {self.endpoint.describe()}: {reason}"
         return f"cannot reach the engine at {self.endpoint.describe()}: {reason}; {hint}"
+
+    # ------------------------------------------------------------ images
+
+    def list_images(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET /images/json: the engine's image summaries."""
+        return self.call("list images", self.sdk.images, all=all, filters=filters or None)
+
+    def inspect_image(self, name: str) -> dict[str, Any]:
+        """GET /images/{name}/json."""
+        return self.call("inspect", self.sdk.inspect_image, checked_image(name))
+
+    def image_history(self, name: str) -> list[dict[str, Any]]:
+        """GET /images/{name}/history."""
+        return self.call("history", self.sdk.history, checked_image(name))
+
+    def tag_image(self, source: str, repository: str, tag: str) -> None:
+        """POST /images/{source}/tag."""
+        self.call("tag", self.sdk.tag, checked_image(source), repository, tag)
+
+    def remove_image(self, name: str, force: bool = False, no_prune: bool = False) -> list[dict[str, Any]]:
+        """DELETE /images/{name}: the engine's Untagged/Deleted entries."""
+        return self.call("remove image", self.sdk.remove_image, checked_image(name),
+                         force=force, noprune=no_prune) or []
+
+    def prune_images(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """POST /images/prune."""
+        return self.call("prune images", self.sdk.prune_images, filters=filters) or {}
+
+    def disk_usage(self, timeout: float) -> dict[str, Any]:
+        """GET /system/df: the engine sizes every layer and container, so it gets `timeout` s."""
+        api = self.sdk
+        with self.translated("disk usage"):
+            return api._result(api._get(api._url("/system/df"), timeout=timeout), True)
+
+    def version(self) -> dict[str, Any]:
+        """GET /version."""
+        return self.call("version", self.sdk.version)
+
+    # ------------------------------------------------------------ containers
+
+    def list_containers(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET /containers/json."""
+        return self.call("list containers", self.sdk.containers, all=all, filters=filters or None)
+
+    def inspect_container(self, name: str) -> dict[str, Any]:
+        """GET /containers/{name}/json."""
+        return self.call("inspect container", self.sdk.inspect_container, checked_container(name))
+
+    def create_container(self, image: str, *, network_mode: str | None = None,
+                         **config: Any) -> dict[str, Any]:
+        """POST /containers/create; `config` takes the SDK's names (command, environment …)."""
+        api = self.sdk
+        with self.translated("create container"):
+            host_config = api.create_host_config(network_mode=network_mode)
+            return api.create_container(checked_image(image), host_config=host_config, **config)
+
+    def attach_container(self, cid: str) -> Any:
+        """POST /containers/{id}/attach: (stdout, stderr) frames, logs included; close() it after."""
+        return self.call("attach", self.sdk.attach, checked_container(cid), stdout=True, stderr=True,
+                         stream=True, logs=True, demux=True)
+
+    def wait_container(self, cid: str) -> dict[str, Any]:
+        """POST /containers/{id}/wait, with no timeout: the caller knows the container is ending."""
+        api = self.sdk
+        with self.translated("wait"):
+            return api._result(api._post(api._url("/containers/{0}/wait", checked_container(cid)),
+                                         timeout=None), True)
+
+    def start_container(self, cid: str) -> None:
+        """POST /containers/{id}/start: work, not metadata, so it may take longer than `timeout`."""
+        api = self.sdk
+        with self.translated("start"):
+            api._raise_for_status(api._post(api._url("/containers/{0}/start", checked_container(cid)),
+                                            timeout=max(self.timeout, WORK_TIMEOUT)))
+
+    def stop_container(self, cid: str, grace: float) -> None:
+        """POST /containers/{id}/stop, killing after `grace` seconds."""
+        self.call("stop", self.sdk.stop, checked_container(cid), timeout=grace)
+
+    def remove_container(self, name: str, force: bool = False, volumes: bool = False) -> None:
+        """DELETE /containers/{name}: work (a big filesystem to delete), given `WORK_TIMEOUT`."""
+        api = self.sdk
+        params = {"v": volumes, "force": force, "link": False}
+        with self.translated("remove container"):
+            api._raise_for_status(api._delete(api._url("/containers/{0}", checked_container(name)),
+                                              params=params, timeout=max(self.timeout, WORK_TIMEOUT)))
+
+    def container_logs(self, name: str, stdout: bool, stderr: bool, **options: Any) -> bytes:
+        """GET /containers/{name}/logs, not following."""
+        return self.call("logs", self.sdk.logs, checked_container(name), stdout=stdout,
+                         stderr=stderr, **options)
+
+    # ------------------------------------------------------------ registries
+
+    def authenticate(self, payload: dict[str, str], timeout: float) -> dict[str, Any]:
+        """POST /auth. Not `APIClient.login`: that loads the config file, may run a credential
+        helper without a timeout, and keeps the password in the SDK client."""
+        api = self.sdk
+        with self.translated("login"):
+            response = api._post_json(api._url("/auth"), data=payload, timeout=timeout)
+            return api._result(response, json=True)
+
+    def push_stream(self, repository: str, tag: str, auth: dict[str, str] | None) -> Any:
+        """POST /images/{name}/push: decoded progress messages, with no read timeout (a big layer
+        may upload in silence); close() it to stop the push."""
+        api = self.sdk
+        headers = {"X-Registry-Auth": docker.auth.encode_header(auth)} if auth else {}
+        with self.translated("push"):
+            response = api._post_json(api._url("/images/{0}/push", checked_image(repository)), None,
+                                      headers=headers, stream=True, params={"tag": tag}, timeout=None)
+            api._raise_for_status(response)
+        return ClosingStream(self._decoded(response, "push"), response)
+
+    def pull_stream(self, repository: str, tag: str, auth: dict[str, str] | None) -> Any:
+        """POST /images/create: decoded progress messages, no read timeout; close() to stop."""
+        api = self.sdk
+        headers = {"X-Registry-Auth": docker.auth.encode_header(auth)} if auth else {}
+        with self.translated("pull"):
+            response = api._post(api._url("/images/create"), headers=headers, stream=True, timeout=None,
+                                 params={"fromImage": checked_image(repository), "tag": tag})
+            api._raise_for_status(response)
+        return ClosingStream(self._decoded(response, "pull"), response)
+
+    def _decoded(self, response: Any, what: str) -> Iterator[dict[str, Any]]:
+        with self.translated(what):
+            yield from self.sdk._stream_helper(response, decode=True)
 
     # ------------------------------------------------------------ builds
 
@@ -206,7 +347,50 @@ def api_error_message(err: docker.errors.APIError) -> str:
 
 def status_code(err: BaseException) -> int | None:
     """The HTTP status of the engine error behind an EngineError, if any."""
-    cause = err.__cause__
-    if isinstance(cause, docker.errors.APIError):
-        return cause.status_code
-    return None
+    return getattr(err, "status", None)
+
+
+_CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+def checked_container(name: str) -> str:
+    """A container name or id, before it reaches a URL (the CLI's `/name` form accepted).
+
+    Container names are `[a-zA-Z0-9][a-zA-Z0-9_.-]*`: anything else (`../../volumes/x`) would
+    address another resource once the engine cleans the path.
+    """
+    bare = name[1:] if name.startswith("/") else name
+    if not isinstance(name, str) or not _CONTAINER_NAME.fullmatch(bare):
+        raise UsageError(f"{name!r} is not a container name or id (names are letters, digits "
+                         "and _ . - only)", "%docker")
+    return bare
+
+
+def checked_image(name: str) -> str:
+    """An image id (prefix) or a valid reference, before it reaches a URL."""
+    return check_image_argument(name)
+
+
+class ClosingStream:
+    """An iterator over a streaming response that `close()` ends, closing the connection."""
+
+    def __init__(self, items: Iterator[Any], response: Any) -> None:
+        self._items, self._response = items, response
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
+
+    def __next__(self) -> Any:
+        return next(self._items)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._items.close()  # type: ignore[attr-defined]
+        Engine.cancel_stream(self._response)
+
+
+# docker-py private helpers this module relies on (public API cannot send what we need: several
+# tags and `version` on a build, no read timeout on a push, POST /auth without the config file).
+# tests/test_engine_sdk.py fails loudly when a docker-py release drops one.
+PRIVATE_SDK_HELPERS = ("_post", "_post_json", "_get", "_delete", "_url", "_result",
+                       "_raise_for_status", "_stream_helper")

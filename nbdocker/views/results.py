@@ -10,20 +10,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from nbdocker.views import render as views
-
-DISPLAY_MODES = ("auto", "widget", "html", "text")
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
-
-
-class Display:
-    """How results show themselves; set by `%config DockerMagics.display`."""
-
-    mode: str = "auto"
-
+from nbdocker.views.display import WIDGET_VIEW_MIME, Display
 
 def mimebundle(view: views.View, include: Iterable[str] | None = None,
-               exclude: Iterable[str] | None = None) -> dict[str, Any]:
-    """text/plain always; text/html unless mode is text; the widget in auto/widget mode."""
+               exclude: Iterable[str] | None = None,
+               actions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """text/plain always; text/html unless mode is text; the widget in auto/widget mode.
+
+    `actions` are what the widget may do on the user's request (an image list's inspect, history,
+    remove), bound by the command that made the result to the engine it used.
+    """
     bundle: dict[str, Any] = {"text/plain": views.render_text(view)}
     if Display.mode != "text":
         bundle["text/html"] = views.render_html(view)
@@ -31,7 +27,7 @@ def mimebundle(view: views.View, include: Iterable[str] | None = None,
     if Display.mode in ("auto", "widget") and wanted:  # a widget nobody shows is never made
         from nbdocker.views import widgets  # only this module imports anywidget
 
-        bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget"))
+        bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget", actions=actions))
     if include:
         bundle = {k: v for k, v in bundle.items() if k in set(include)}
     if exclude:
@@ -42,12 +38,15 @@ def mimebundle(view: views.View, include: Iterable[str] | None = None,
 class Result:
     """Base of every command result."""
 
+    # What its widget may do, set by the command that made it (see `mimebundle`).
+    actions: dict[str, Any] | None = None
+
     def view(self) -> views.View:
         raise NotImplementedError
 
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None) -> dict[str, Any]:
-        return mimebundle(self.view(), include, exclude)
+        return mimebundle(self.view(), include, exclude, self.actions)
 
     def __str__(self) -> str:
         return views.render_text(self.view())

@@ -31,10 +31,11 @@ from typing import Any
 import anywidget
 import traitlets
 
+from nbdocker.errors import CommandFailed, NbDockerError
 from nbdocker.views import render as views
+from nbdocker.views.display import WIDGET_VIEW_MIME, Display, in_kernel
 
 STATIC = Path(__file__).parent / "static"
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 LOG_PAGE_LINES = 500  # lines per page when a view asks for a step's whole log
 STEPS_SYNC_SECONDS = 3.0  # how often a running build re-sends its whole step list (for late views)
 KEEP_RESULTS = 20  # finished builds whose whole logs stay reachable from their widget
@@ -129,8 +130,11 @@ class ImageListWidget(DataWidget):
     _esm = es_module("images")
     panel = traitlets.Unicode("").tag(sync=True)  # the answer to the last request, for every view
 
-    def __init__(self, view: views.TableView, **kwargs: Any) -> None:
+    def __init__(self, view: views.TableView, actions: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(view, **kwargs)
+        # Given by the command that made the list, bound to its engine: each takes the row's full
+        # image id (what the row shows) and its label.
+        self.actions = actions or {}
         self.on_msg(self._on_message)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -140,8 +144,6 @@ class ImageListWidget(DataWidget):
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run one request from the browser ({t, row, id}) and say what happened."""
-        from nbdocker.errors import CommandFailed, NbDockerError
-
         action = request["t"]
         answer: dict[str, Any] = {"req": str(request.get("req", "")), "action": action, "ref": "",
                                   "status": "ok"}
@@ -164,8 +166,6 @@ class ImageListWidget(DataWidget):
 
     def _row(self, request: dict[str, Any]) -> dict[str, Any]:
         """The listed row a request names: the widget only acts on images it shows."""
-        from nbdocker.errors import NbDockerError
-
         index = request.get("row")
         rows = self.view.rows
         if not isinstance(index, int) or not 0 <= index < len(rows) or rows[index].get("full_id") != request.get("id"):
@@ -173,25 +173,13 @@ class ImageListWidget(DataWidget):
         return rows[index]
 
     def _act(self, action: str, row: dict[str, Any]) -> Any:
-        from nbdocker import cli
-        from nbdocker.commands import images
-        from nbdocker.errors import NbDockerError
-
-        session = cli.current_session
-        if session is None:
-            raise NbDockerError("no docker session in this kernel: run a %docker command first")
-        engine = session.engine
-        if action == "inspect":
-            return images.inspect_images(engine, [row["full_id"]]).view()
-        if action == "history":
-            from nbdocker.build.command import attach_lines
-
-            history = images.image_history(engine, row["full_id"])
-            history.image = _reference(row)
-            return attach_lines(history).view()
-        report = images.remove_images(engine, [_reference(row)])
-        self._forget_removed(report)
-        return report.view()
+        act = self.actions.get(action)
+        if act is None:
+            raise NbDockerError("this list cannot act any more: run %docker images again")
+        result = act(row["full_id"], _reference(row))
+        if action == "remove":
+            self._forget_removed(result)
+        return result.view()
 
     def _forget_removed(self, report: Any) -> None:
         """Drop the rows whose name was untagged or whose image was deleted."""
@@ -375,14 +363,14 @@ def _build_widget(view: views.BuildView) -> BuildWidget:
     return BuildWidget(view)
 
 
-def make_widget(view: Any) -> ViewWidget | None:
+def make_widget(view: Any, actions: dict[str, Any] | None = None) -> ViewWidget | None:
     """The widget for a view model, or None when the view has none (report lines, other tables)."""
     if isinstance(view, views.BuildView):
         return _build_widget(view)
     if isinstance(view, views.InspectView):
         return InspectWidget(view)
     if isinstance(view, views.TableView) and view.kind == "images":
-        return ImageListWidget(view)
+        return ImageListWidget(view, actions=actions)
     if isinstance(view, views.TableView) and view.kind == "history":
         return HistoryWidget(view)
     return None
@@ -390,22 +378,17 @@ def make_widget(view: Any) -> ViewWidget | None:
 
 def kernel_has_comms() -> bool:
     """True in a Jupyter kernel (widgets can be shown); False in terminal IPython or plain Python."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+    return in_kernel()
 
 
-def widget_bundle(view: Any, required: bool = False) -> dict[str, Any]:
+def widget_bundle(view: Any, required: bool = False, actions: dict[str, Any] | None = None) -> dict[str, Any]:
     """The widget's mimebundle entries for a view model; empty where no widget applies.
 
     `required` (display mode "widget") makes one even outside a Jupyter kernel.
     """
     if not (required or kernel_has_comms()):
         return {}
-    widget = make_widget(view)
+    widget = make_widget(view, actions)
     if widget is None:
         return {}
     return {WIDGET_VIEW_MIME: {"version_major": 2, "version_minor": 1, "model_id": widget.model_id}}
@@ -478,8 +461,6 @@ class WidgetSink:
 
 def build_sink() -> WidgetSink | None:
     """A live build widget, or None where the display-handle view serves (modes html/text)."""
-    from nbdocker.views.results import Display
-
     if Display.mode not in ("auto", "widget") or not kernel_has_comms():
         return None
     return WidgetSink()
