@@ -182,6 +182,18 @@ def test_build_warnings_are_never_errors() -> None:
     assert {f.level for f in warnings} == {"warning"}
 
 
+def test_undefined_var_knows_the_base_images_variables_when_given() -> None:
+    df = parse_dockerfile("FROM python:3.12\nCOPY $PYTHON_VERSION /x\nFROM scratch\nCOPY $Y /y\n")
+    assert [str(f) for f in check_dockerfile(df) if f.code == "UndefinedVar"] == [
+        ("line 2: UndefinedVar (warning) Usage of undefined variable '$PYTHON_VERSION' (unless the "
+        "base image sets it)"),
+        "line 4: UndefinedVar (warning) Usage of undefined variable '$Y'"]
+    known = {"python:3.12": ["PATH", "PYTHON_VERSION"]}
+    assert [f.line for f in build_warnings(df, known) if f.code == "UndefinedVar"] == [4]
+    assert "did you mean $PYTHON_VERSION?" in str(lint(
+        "FROM python:3.12\nCOPY $PYTHON_VERSON /x\n", hadolint=False, base_env=known).findings[0])
+
+
 def test_shell_script_reads_commands_and_pipes() -> None:
     script = shell_script("A=1 sudo x 2>&1 | tee log && if true; then cd /y; fi; echo \"$(id -u)\"")
     assert [(c.name, c.args) for c in script.commands] == [

@@ -21,7 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from nbdocker.dockerfile.parse import Dockerfile, Instruction, parse_dockerfile
@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 LEVELS = ("error", "warning", "info", "style")
+BaseEnv = Mapping[str, Iterable[str]]  # FROM image as written -> names of the variables it sets
 HADOLINT_TIMEOUT = 10.0  # seconds; hadolint answers in milliseconds, a hung one must not hang a cell
 
 
@@ -168,6 +169,10 @@ class Finding:
     explanation: str
     url: str
     source: str = "nbdocker"  # "nbdocker", or "hadolint" for codes only hadolint checks
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f"-{self.end_line}" if self.end_line > self.line else "")
+        return f"{where}: {self.code} ({self.level}) {self.message}"
 
 
 def _finding(code: str, ins: Instruction | None, message: str, line: int | None = None) -> Finding:
@@ -743,9 +748,9 @@ def _suggest(name: str, options: Iterable[str]) -> str:
     return f" (did you mean ${close[0]}?)" if close else ""
 
 
-def _docker_findings(df: Dockerfile) -> list[Finding]:
+def _docker_findings(df: Dockerfile, base_env: BaseEnv) -> list[Finding]:
     """Docker's build checks that need neither an engine nor a build context."""
-    found = _casing(df) + _stage_checks(df) + _from_args(df) + _stage_scope(df)
+    found = _casing(df) + _stage_checks(df) + _from_args(df) + _stage_scope(df, base_env)
     for line, _ in df.warnings:
         ins = df.instruction_at(line)
         found.append(_finding("NoEmptyContinuation", ins, "Empty continuation line"))
@@ -858,11 +863,16 @@ class _Scope:
     shell_set: bool = False  # a SHELL instruction ran (in this stage or the stage it starts from)
     workdir_set: bool = False
     once: dict[str, Instruction] = field(default_factory=dict)
+    base_env_known: bool = True  # False: an external base image whose variables we were not given
 
 
-def _stage_scope(df: Dockerfile) -> list[Finding]:
+def _stage_scope(df: Dockerfile, base_env: BaseEnv) -> list[Finding]:
     """The checks that follow a stage's state: UndefinedVar, WorkdirRelativePath,
-    JSONArgsRecommended, MultipleInstructionsDisallowed, SecretsUsedInArgOrEnv."""
+    JSONArgsRecommended, MultipleInstructionsDisallowed, SecretsUsedInArgOrEnv.
+
+    A stage from an external image starts with that image's variables when `base_env` has them
+    (keyed by the FROM image as written); else with PATH only, which every usual image sets.
+    """
     scopes: dict[int, _Scope] = {}
     out: list[Finding] = []
     for ins in df.instructions:
@@ -871,9 +881,13 @@ def _stage_scope(df: Dockerfile) -> list[Finding]:
         if ins.keyword == "FROM":
             parent = df.stage_named(ins.arguments.split()[0])
             inherited = scopes.get(parent.index) if parent and parent.index < ins.stage else None
+            base = ins.arguments.split()[0]
+            env = {name: "x" for name in base_env.get(base, ("PATH",))}
             scopes[ins.stage] = _Scope(
-                env=dict(inherited.env) if inherited else {"PATH": "/usr/bin:/bin"},
-                shell_set=inherited.shell_set if inherited else False)
+                env=dict(inherited.env) if inherited else env,
+                shell_set=inherited.shell_set if inherited else False,
+                base_env_known=(inherited.base_env_known if inherited
+                                else base in base_env or base == "scratch"))
             continue
         out += _scoped(ins, scopes[ins.stage], df.escape)
     return out
@@ -888,8 +902,9 @@ def _scoped(ins: Instruction, scope: _Scope, escape: str) -> list[Finding]:
             text = " ".join(v for _, v in _pairs(ins) if v is not None)
         for name in dict.fromkeys(_variables(text, escape)):
             if name not in scope.env:
+                hint = "" if scope.base_env_known else " (unless the base image sets it)"
                 out.append(_finding("UndefinedVar", ins, f"Usage of undefined variable '${name}'"
-                                    f"{_suggest(name, scope.env)}"))
+                                    f"{_suggest(name, scope.env)}{hint}"))
     if ins.keyword in ("ARG", "ENV"):
         for key, value in _pairs(ins):
             if _SECRET.search(key) and not _NOT_SECRET.search(key):
@@ -947,21 +962,26 @@ def _skipped_checks(df: Dockerfile) -> set[str]:
     return names
 
 
-def check_dockerfile(df: Dockerfile) -> list[Finding]:
-    """Every built-in finding for a parsed Dockerfile, in line order (pure: no hadolint, no engine)."""
+def check_dockerfile(df: Dockerfile, base_env: BaseEnv | None = None) -> list[Finding]:
+    """Every built-in finding for a parsed Dockerfile, in line order (pure: no hadolint, no engine).
+
+    `base_env` may map a FROM image (as written in the file) to the names of the variables that
+    image sets (its `Config.Env`): UndefinedVar then knows them, as BuildKit does. Without it, an
+    external base image is taken to set PATH only.
+    """
     skipped = _skipped_checks(df)
-    found = [f for f in _docker_findings(df) if f.code not in skipped]
+    found = [f for f in _docker_findings(df, base_env or {}) if f.code not in skipped]
     found += _hadolint_findings(df)
     return sorted(set(found), key=_order)
 
 
-def build_warnings(df: Dockerfile) -> list[Finding]:
+def build_warnings(df: Dockerfile, base_env: BaseEnv | None = None) -> list[Finding]:
     """The findings a build shows as warnings on their lines (never errors: the build still runs).
 
-    The same as `check_dockerfile`, with every level lowered to "warning" so no view paints a
-    building Dockerfile as failed.
+    The same as `check_dockerfile` (`base_env` as there), with every level lowered to "warning" so
+    no view paints a building Dockerfile as failed. `str(finding)` is its one-line form.
     """
-    return [replace(f, level="warning") for f in check_dockerfile(df)]
+    return [replace(f, level="warning") for f in check_dockerfile(df, base_env)]
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:
@@ -1101,11 +1121,12 @@ def _lines(finding: Finding) -> str:
     return str(finding.line)
 
 
-def lint(text: str, hadolint: bool | str = True) -> LintReport:
+def lint(text: str, hadolint: bool | str = True, base_env: BaseEnv | None = None) -> LintReport:
     """Lint Dockerfile text: Docker's build checks and the common hadolint rules, each on its lines.
 
     With `hadolint` (the default) and a hadolint binary at hand, its findings for other codes are
-    added; without one the report says so. `hadolint` may also be the path of the binary to use. A Dockerfile Docker would refuse gives one error finding
+    added; without one the report says so. `hadolint` may also be the path of the binary to use.
+    `base_env` is as for `check_dockerfile`. A Dockerfile Docker would refuse gives one error finding
     on its line, never an exception.
     """
     try:
@@ -1114,7 +1135,7 @@ def lint(text: str, hadolint: bool | str = True) -> LintReport:
         df = None
         found = [_parse_error(err)]
     else:
-        found = check_dockerfile(df)
+        found = check_dockerfile(df, base_env)
     status = "hadolint not asked"
     if hadolint:
         items, status = run_hadolint(text, hadolint if isinstance(hadolint, str) else None)
