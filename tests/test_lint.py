@@ -150,6 +150,14 @@ def test_each_finding_carries_lines_level_message_explanation_and_url() -> None:
         assert f.explanation.endswith(".") and f.explanation.count(". ") == 0  # one sentence
 
 
+def test_every_rule_explains_itself_in_one_sentence_and_links_its_page() -> None:
+    for rule in RULES.values():
+        assert rule.explanation.endswith(".") and ". " not in rule.explanation, rule.code
+        assert rule.url.startswith(("https://docs.docker.com/go/dockerfile/rule/",
+                                    "https://github.com/hadolint/hadolint/wiki/DL")), rule.code
+        assert rule.level in ("error", "warning", "info")
+
+
 def test_duplicate_stage_name_is_a_finding_not_an_exception() -> None:
     report = lint("FROM a:1 AS x\nFROM b:1 AS X\n", hadolint=False)
     assert [(f.code, f.level, f.line) for f in report] == [("DuplicateStageName", "error", 2)]
