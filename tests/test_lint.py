@@ -170,6 +170,19 @@ def test_a_dockerfile_docker_refuses_is_one_error_finding_on_its_line() -> None:
     assert lint("", hadolint=False).codes == ["DockerfileError"]
 
 
+def test_lint_bad_input_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM a:1\n")
+    finding = lint("Dockerfile", hadolint=False).findings[0]
+    assert finding.message.endswith("(this is the name of a file: to lint it, use %docker lint "
+                                    "Dockerfile)")
+    assert lint(b"FROM a:1\n", hadolint=False).codes == []
+    for bad in (3, None, b"\xff\xfe"):
+        with pytest.raises(NbDockerError) as caught:
+            lint(bad, hadolint=False)  # type: ignore[arg-type]
+        assert len(caught.value._render_traceback_()) == 1
+
+
 def test_check_directive_skips_docker_checks_only() -> None:
     text = "# check=skip=JSONArgsRecommended,StageNameCasing\nFROM a:1 AS Build\nCMD run\n"
     assert {f.code for f in lint(text, hadolint=False)} == {"DL3025"}

@@ -1127,13 +1127,14 @@ def lint(text: str, hadolint: bool | str = True, base_env: BaseEnv | None = None
     With `hadolint` (the default) and a hadolint binary at hand, its findings for other codes are
     added; without one the report says so. `hadolint` may also be the path of the binary to use.
     `base_env` is as for `check_dockerfile`. A Dockerfile Docker would refuse gives one error finding
-    on its line, never an exception.
+    on its line, never an exception. Text that is not a str is a one-line DockerfileError.
     """
+    text = _as_text(text)
     try:
         df: Dockerfile | None = parse_dockerfile(text)
     except DockerfileError as err:
         df = None
-        found = [_parse_error(err)]
+        found = [_parse_error(err, text)]
     else:
         found = check_dockerfile(df, base_env)
     status = "hadolint not asked"
@@ -1145,8 +1146,23 @@ def lint(text: str, hadolint: bool | str = True, base_env: BaseEnv | None = None
     return LintReport(sorted(found, key=_order), status)
 
 
-def _parse_error(err: DockerfileError) -> Finding:
+def _as_text(text: object) -> str:
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DockerfileError("the Dockerfile is not UTF-8 text") from None
+    if not isinstance(text, str):
+        raise DockerfileError(f"lint takes the Dockerfile's text (a str), not {type(text).__name__}"
+                              " (for a file: %docker lint FILE)")
+    return text
+
+
+def _parse_error(err: DockerfileError, text: str) -> Finding:
     message = re.sub(r"^line \d+: ", "", str(err))
+    name = text.strip()
+    if name and "\n" not in name and len(name) < 256 and os.path.isfile(name):
+        message += f" (this is the name of a file: to lint it, use %docker lint {name})"
     line = err.line or 1
     if "is already used by the FROM" in message:  # the parser stops where BuildKit only warns
         rule = RULES["DuplicateStageName"]
