@@ -8,6 +8,8 @@ KeyboardInterrupt arrives at once; closing the response in `finally` cancels the
 from __future__ import annotations
 
 import argparse
+import builtins
+import keyword
 import json
 import os
 import re
@@ -115,8 +117,7 @@ class BuildRequest:
 def _request(args: argparse.Namespace, session: cli.Session, text: str, **where: Any) -> BuildRequest:
     for tag in args.tag:
         parse_reference(tag, allow_digest=False)
-    if args.out is not None and not args.out.isidentifier():
-        raise UsageError(f"--out {args.out!r}: not a Python variable name", "%%dockerfile")
+    check_out_name(args.out)
     df = parse_dockerfile(text)
     if args.target is not None and df.stage_named(args.target) is None:
         names = [s.name or str(s.index) for s in df.stages]
@@ -128,6 +129,17 @@ def _request(args: argparse.Namespace, session: cli.Session, text: str, **where:
         platform=args.platform, builder=args.builder or session.builder, quiet=args.quiet, out=args.out,
         **where,
     )
+
+
+def check_out_name(name: str | None) -> None:
+    """`--out NAME` must be a plain variable: `__builtins__` or `print` would break later cells."""
+    if name is None:
+        return
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"--out {name!r}: not a Python variable name", "%%dockerfile")
+    if name.startswith("__") or hasattr(builtins, name):
+        raise UsageError(f"--out {name!r}: that name belongs to Python itself; choose another "
+                         "(e.g. --out build)", "%%dockerfile")
 
 
 def is_nbgrader_stub(cell: str) -> bool:
