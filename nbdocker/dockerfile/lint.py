@@ -32,12 +32,15 @@ from nbdocker.views.results import Result
 
 __all__ = [
     "RULES",
+    "SHARED_CODES",
     "Finding",
     "LintReport",
     "Rule",
+    "ShellCommand",
     "ShellScript",
     "build_warnings",
     "check_dockerfile",
+    "hadolint_binary",
     "lint",
     "run_hadolint",
     "shell_script",
@@ -461,8 +464,11 @@ def _alias(ins: Instruction) -> str | None:
 def _hadolint_findings(df: Dockerfile) -> list[Finding]:
     """DL3002 … DL4006 on the parsed file, as hadolint 2.15 reports them."""
     found: list[Finding] = []
-    scripts = {id(ins): shell_script(_script_text(*_effective(ins)[1:], ins))
-               for ins in df.instructions if _effective(ins)[0] == "RUN"}
+    scripts: dict[int, ShellScript] = {}
+    for ins in df.instructions:
+        keyword, arguments, exec_form = _effective(ins)
+        if keyword == "RUN":
+            scripts[id(ins)] = shell_script(_script_text(arguments, exec_form, ins))
     for ins in df.instructions:
         found += _per_instruction(ins, scripts.get(id(ins)))
     found += _from_tags(df)
