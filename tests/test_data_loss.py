@@ -18,7 +18,6 @@ from nbdocker.commands import images
 from nbdocker.engine.client import Engine
 from nbdocker.errors import EngineError, NbDockerError, UsageError
 from nbdocker.views import widgets
-from nbdocker.views.results import mimebundle
 
 pytestmark = pytest.mark.engine
 
