@@ -163,3 +163,33 @@ def test_out_refuses_names_that_would_break_the_kernel(ip, name):
     with pytest.raises(UsageError, match="--out"):
         ip.run_cell_magic("dockerfile", f"--out {name}", "FROM busybox\n")
     assert ip.run_cell("x = len([1])").success
+
+
+# ---------------------------------------------------------------- 6. concurrent builds of one tag
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_a_build_whose_tag_was_taken_by_another_says_so(ip, api, unique, builder, monkeypatch):
+    """Two kernels build `-t same:1`; the one that tagged first lost the tag. Reproduced exactly:
+    another tagger moves the tag between the end of this build's stream and its result."""
+    from nbdocker.build import command
+
+    tag = f"{unique}-same:1"
+    real_follow = command._follow
+
+    def follow_then_lose_the_tag(*args, **kwargs):
+        state = real_follow(*args, **kwargs)
+        api.tag("busybox:latest", f"{unique}-same", "1")  # the other kernel's build, tagged last
+        return state
+
+    monkeypatch.setattr(command, "_follow", follow_then_lose_the_tag)
+    with capture_output():
+        result = ip.run_cell_magic("dockerfile", f"-q --no-cache -t {tag} --builder {builder}",
+                                   f"FROM busybox\nRUN echo {unique}-{builder} > /f\n")
+    assert result.tags == []
+    text = str(result)
+    assert f"{tag} now names" in text and "another build took it" in text
+    assert "dangling" in text and "tagged" not in text.split("\n")[0]
+    assert api.inspect_image(tag)["Id"] != result.image_id
+    api.remove_image(result.image_id)
+    api.remove_image(tag)

@@ -30,6 +30,7 @@ from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDoc
 from nbdocker.commands.images import History, image_history
 from nbdocker.build.progress import BuildProgress, Step
 from nbdocker.references import parse_reference
+from nbdocker.units import short_id
 from nbdocker.views.display import WIDGET_VIEW_MIME, in_kernel
 from nbdocker.views.results import Result, mimebundle
 
@@ -307,7 +308,8 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     finally:
         context.close()
         progress.finished = progress.finished or time.time()
-    result = BuildResult(progress.image_id, request.tags if state == "done" else [], builder, progress, state)
+    tags = owned_tags(engine, progress, request.tags) if state == "done" else []
+    result = BuildResult(progress.image_id, tags, builder, progress, state)
     sink.finish(result)
     if request.out:
         session.user_ns[request.out] = result
@@ -325,6 +327,29 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
         session.built.attach_lines(history)
     result.history = history if isinstance(history, History) else None
     return result
+
+
+def owned_tags(engine: Any, progress: BuildProgress, tags: list[str]) -> list[str]:
+    """The tags that name the image this build made, checked after it ended.
+
+    Two kernels building `-t same:1` both finish "tagged same:1", but the tag names only the image
+    tagged last: the other build's image is left dangling, and its result must say so.
+    """
+    owned = []
+    for tag in tags:
+        try:
+            current = engine.inspect_image(tag).get("Id")
+        except NbDockerError:
+            current = None
+        if current == progress.image_id:
+            owned.append(tag)
+        else:
+            now = f"now names {short_id(current)}" if current else "names no image"
+            progress.warnings.append(f"{tag} {now}: another build took it after this one finished")
+    if tags and not owned:
+        progress.warnings.append(f"this build's image {short_id(progress.image_id or '')} has no "
+                                 "name left (dangling): tag it (%docker tag) or remove it (%docker rmi)")
+    return owned
 
 
 def _choose_builder(engine: Any, request: BuildRequest) -> str:
