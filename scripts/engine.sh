@@ -152,6 +152,7 @@ SSH_PORT=${NBDOCKER_SSH_PORT:-22220}
 
 podman_env() {
   export CONTAINERS_CONF=$PODMAN_DIR/containers.conf CONTAINERS_STORAGE_CONF=$PODMAN_DIR/storage.conf
+  export CONTAINERS_REGISTRIES_CONF=$PODMAN_DIR/registries.conf
   export BUILDAH_ISOLATION=chroot  # no user namespaces or nested isolation inside this container
 }
 
@@ -184,6 +185,17 @@ CONF
 driver = "vfs"
 runroot = "$PODMAN_DIR/run"
 graphroot = "$PODMAN_DIR/graph"
+CONF
+  # Like dockerd, which trusts plain HTTP on 127.0.0.0/8: our registries speak HTTP. No search
+  # registries: nothing can be pulled here, and a short name must resolve locally or fail at once.
+  cat >"$PODMAN_DIR/registries.conf" <<CONF
+unqualified-search-registries = []
+[[registry]]
+location = "127.0.0.1:$REGISTRY_PORT"
+insecure = true
+[[registry]]
+location = "127.0.0.1:$AUTH_REGISTRY_PORT"
+insecure = true
 CONF
   podman_env
   if ! podman_answers; then

@@ -68,10 +68,36 @@ def stop_leg(leg: Leg) -> None:
 
 
 def clean_engine(client) -> None:
-    """Remove what this run made on a leg's engine (the conftest's rule: names with our prefix)."""
-    conftest._cleanup(client, f"{conftest.PREFIX}-{conftest.RUN_ID}")
+    """Remove what this run made on a leg's engine: containers and images named with our prefix.
+
+    Podman names images in full (`docker.io/library/NAME`, `localhost/NAME`): compare without the
+    registry and library parts, as `docker images` would show them.
+    """
+    prefix = f"{conftest.PREFIX}-{conftest.RUN_ID}"
+    for c in client.containers(all=True):
+        if any(n.lstrip("/").startswith(prefix) for n in c.get("Names") or []):
+            client.remove_container(c["Id"], force=True)
+    for image in client.images():
+        for tag in image.get("RepoTags") or []:
+            short = tag.removeprefix("docker.io/").removeprefix("library/").removeprefix("localhost/")
+            if short.startswith(prefix) or "/" in short and short.split("/", 1)[1].startswith(prefix):
+                try:
+                    client.remove_image(tag, force=True)
+                except Exception:  # noqa: BLE001 - already gone with an earlier tag
+                    pass
 
 
 def dangling_ids(client) -> set[str]:
     """Ids of untagged images (a test that builds must leave none of its own)."""
     return {i["Id"] for i in client.images(filters={"dangling": True})}
+
+
+def prune_cache_of(client, marker: str) -> None:
+    """Remove the BuildKit cache entries whose description names `marker` (a test's unique name).
+
+    Only those: other people's builds share this engine. (The per-build "build-context" entries
+    carry no name of ours and stay.)
+    """
+    for entry in client.df().get("BuildCache") or []:
+        if marker in (entry.get("Description") or "") and not entry.get("InUse"):
+            client.prune_builds(filters={"id": [entry["ID"]]})
