@@ -127,16 +127,34 @@ def run_and_commit(engine: Engine, image: str, argv: list[str], env: dict[str, s
         remove_container(engine, container)
 
 
-def remove_image(engine: Engine, image: str) -> None:
-    """Remove an image this run made (a committed setup step, a submission's build)."""
+def remove_image(engine: Engine, image: str, force: bool = True) -> None:
+    """Remove an image this run made (a committed setup step); `force=False` for a tag: only
+    untags while another tag (an identical submission's cached build) still names the image."""
     with contextlib.suppress(NbDockerError):
-        engine.call("remove an image", engine.sdk.remove_image, image, force=True, noprune=False)
+        engine.call("remove an image", engine.sdk.remove_image, image, force=force, noprune=False)
 
 
 def remove_container(engine: Engine, container: str) -> None:
     """Remove a container and its anonymous volumes, whatever state it is in."""
     with contextlib.suppress(NbDockerError):
         engine.call("remove a container", engine.sdk.remove_container, container, v=True, force=True)
+
+
+def remove_tagged(engine: Engine, namespace: str) -> int:
+    """Remove every image tagged `namespace/…` (one submission's); returns how many."""
+    found = engine.call("images", engine.sdk.images, filters={"reference": f"{namespace}/*"})
+    tags = [t for image in found for t in image.get("RepoTags") or [] if t.startswith(namespace + "/")]
+    for tag in tags:  # by tag: identical builds share an image id with other submissions
+        remove_image(engine, tag, force=False)
+    return len(tags)
+
+
+def remove_labelled_images(engine: Engine, run_id: str) -> int:
+    """Remove every image built with this run's label (the sweep after an interrupt)."""
+    found = engine.call("images", engine.sdk.images, filters={"label": f"{LABEL}={run_id}"})
+    for image in found:  # the whole run is over: every tag of these images is ours
+        remove_image(engine, image["Id"])
+    return len(found)
 
 
 def remove_labelled(engine: Engine, run_id: str) -> int:

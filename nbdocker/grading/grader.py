@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbdocker.dockerfile.lint import lint
 from nbdocker.engine import sandbox
 from nbdocker.engine.client import Engine
 from nbdocker.errors import NbDockerError
 from nbdocker.grading import spec as s
 from nbdocker.grading import verdicts
 from nbdocker.grading.report import CheckResult, GradeReport
+from nbdocker.layers import analyze_image
+from nbdocker.layers.waste import failed_rules
 
 CONTENT_LIMIT = 1 << 20  # bytes of a file read for a content check
 KINDS = {s.CommandTest: "command", s.FileExistenceTest: "file", s.FileContentTest: "content",
@@ -30,12 +33,26 @@ def image_ref(image: Any) -> str:
     raise NbDockerError("this build made no image (it failed, or was cancelled): nothing to check")
 
 
+def dockerfile_text(image: Any) -> str | None:
+    """A BuildResult's Dockerfile, each instruction back on its own lines (for lint findings)."""
+    parsed = getattr(getattr(image, "progress", None), "dockerfile", None)
+    if parsed is None or not getattr(parsed, "instructions", None):
+        return None
+    lines: list[str] = []
+    for ins in parsed.instructions:
+        lines += [""] * (ins.line_start - 1 - len(lines))
+        lines += ins.original.split("\n")
+    return "\n".join(lines) + "\n"
+
+
 def grade_image(image: Any, spec: s.Spec | str | dict[str, Any], engine: Engine | None = None,
                 run_id: str = "", dockerfile: str | None = None) -> GradeReport:
     """Run every check of `spec` on `image` (a BuildResult, a tag or an id)."""
     spec = spec if isinstance(spec, s.Spec) else s.parse_spec(spec)
     own = engine is None
     engine = engine or Engine()
+    if dockerfile is None:
+        dockerfile = dockerfile_text(image)
     try:
         ref = image_ref(image)
         attrs = sandbox.inspect_image(engine, ref)
@@ -94,6 +111,15 @@ def _problems(engine: Engine, ref: str, attrs: dict[str, Any], spec: s.Spec, tes
             except NbDockerError:
                 base = None
         return verdicts.judge_image(test, attrs, base), "image"
+    if isinstance(test, s.LintTest):
+        if dockerfile is None:
+            return ["no Dockerfile to lint: grade a BuildResult or a notebook submission"], "lint"
+        found = [f for f in lint(dockerfile).findings if f.code in test.forbid]
+        return [f"line {f.line}: {f.code} {f.message}" for f in found], "lint"
+    if isinstance(test, s.WasteTest):
+        rules = {"lowestEfficiency": test.lowest_efficiency, "highestWastedBytes": test.highest_wasted_bytes,
+                 "highestUserWastedPercent": test.highest_user_wasted_percent}
+        return failed_rules(analyze_image(engine, ref).waste, rules), "waste"
     return [f"{type(test).__name__} checks are not available in this version of nbdocker"], ""
 
 

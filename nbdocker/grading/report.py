@@ -86,7 +86,7 @@ class RunReport(Result):
 
     def view(self) -> views.TableView:
         rows = [{"path": r.path or r.target, "score": f"{_num(r.score)}/{_num(r.max_score)}",
-                 "failed": ", ".join(c.name for c in r.failures) or ("-" if not r.reason else ""),
+                 "failed": "all" if r.reason else (", ".join(c.name for c in r.failures) or "-"),
                  "reason": r.reason} for r in self.submissions]
         columns = [views.Column("path", "SUBMISSION"), views.Column("score", "SCORE", numeric=True),
                    views.Column("failed", "FAILED CHECKS"), views.Column("reason", "REASON")]

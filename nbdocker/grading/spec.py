@@ -119,11 +119,11 @@ class LintTest(Test):
 
 @dataclass
 class WasteTest(Test):
-    """Ours: the layers explorer's gate (dive's CI rules)."""
+    """Ours: the layers explorer's gate, with dive's CI rule names (percent is a fraction, 0.1)."""
 
-    min_efficiency: float | None = None
-    max_wasted_bytes: int | None = None
-    max_wasted_percent: float | None = None
+    lowest_efficiency: float | None = None
+    highest_wasted_bytes: int | None = None
+    highest_user_wasted_percent: float | None = None
 
 
 @dataclass
@@ -259,9 +259,9 @@ FIELDS: dict[type, dict[str, tuple[str, Reader]]] = {
                 "maxLayers": ("max_layers", _int), "minLayers": ("min_layers", _int),
                 "baseImage": ("base_image", _str), "notRoot": ("not_root", _bool)},
     LintTest: {**_COMMON, "forbid": ("forbid", _strs)},
-    WasteTest: {**_COMMON, "minEfficiency": ("min_efficiency", _number),
-                "maxWastedBytes": ("max_wasted_bytes", _size),
-                "maxWastedPercent": ("max_wasted_percent", _number)},
+    WasteTest: {**_COMMON, "lowestEfficiency": ("lowest_efficiency", _number),
+                "highestWastedBytes": ("highest_wasted_bytes", _size),
+                "highestUserWastedPercent": ("highest_user_wasted_percent", _number)},
 }
 
 _LISTS: dict[str, type] = {"commandTests": CommandTest, "fileExistenceTests": FileExistenceTest,
