@@ -8,6 +8,8 @@ KeyboardInterrupt arrives at once; closing the response in `finally` cancels the
 from __future__ import annotations
 
 import argparse
+import builtins
+import keyword
 import json
 import os
 import re
@@ -17,7 +19,8 @@ from typing import Any
 
 from nbdocker import cli
 from nbdocker.views import render as views
-from nbdocker.build.args import is_secret_name, parse_pairs
+from nbdocker.build.args import parse_pairs
+from nbdocker.masking import is_secret_name
 from nbdocker.build.events import ErrorEvent, decoder_for
 from nbdocker.build.context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
 from nbdocker.dockerfile.parse import Dockerfile, buildkit_only_features, parse_dockerfile
@@ -27,7 +30,9 @@ from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDoc
 from nbdocker.commands.images import History, image_history
 from nbdocker.build.progress import BuildProgress, Step
 from nbdocker.references import parse_reference
-from nbdocker.views.results import Result
+from nbdocker.units import short_id
+from nbdocker.views.display import WIDGET_VIEW_MIME, in_kernel
+from nbdocker.views.results import Result, mimebundle
 
 UPDATES_PER_SECOND = 10
 SILENCE_NOTE_AFTER = 15.0  # seconds without output before the view says so
@@ -67,7 +72,7 @@ def dockerfile_parser() -> cli.ArgumentParser:
     return p
 
 
-@cli.extension
+
 def register(sub: Any, image_sub: Any) -> None:
     """`%docker build` and `%docker image build`."""
     for parent, prog in ((sub, "%docker build"), (image_sub, "%docker image build")):
@@ -113,8 +118,7 @@ class BuildRequest:
 def _request(args: argparse.Namespace, session: cli.Session, text: str, **where: Any) -> BuildRequest:
     for tag in args.tag:
         parse_reference(tag, allow_digest=False)
-    if args.out is not None and not args.out.isidentifier():
-        raise UsageError(f"--out {args.out!r}: not a Python variable name", "%%dockerfile")
+    check_out_name(args.out)
     df = parse_dockerfile(text)
     if args.target is not None and df.stage_named(args.target) is None:
         names = [s.name or str(s.index) for s in df.stages]
@@ -126,6 +130,17 @@ def _request(args: argparse.Namespace, session: cli.Session, text: str, **where:
         platform=args.platform, builder=args.builder or session.builder, quiet=args.quiet, out=args.out,
         **where,
     )
+
+
+def check_out_name(name: str | None) -> None:
+    """`--out NAME` must be a plain variable: `__builtins__` or `print` would break later cells."""
+    if name is None:
+        return
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"--out {name!r}: not a Python variable name", "%%dockerfile")
+    if name.startswith("__") or hasattr(builtins, name):
+        raise UsageError(f"--out {name!r}: that name belongs to Python itself; choose another "
+                         "(e.g. --out build)", "%%dockerfile")
 
 
 def is_nbgrader_stub(cell: str) -> bool:
@@ -253,8 +268,6 @@ class BuildResult(Result):
         return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from nbdocker.views.results import WIDGET_VIEW_MIME, mimebundle
-
         bundle = mimebundle(self.view(), include, exclude)
         if self.history is not None:  # the layers, each tied to its Dockerfile line
             # Static forms only: in a widget the build view shows the layers itself.
@@ -263,10 +276,6 @@ class BuildResult(Result):
                 if key in bundle and key in layers:
                     bundle[key] += ("\n\n" if key == "text/plain" else "") + layers[key]
         return bundle
-
-
-# Images built in this kernel: id -> the Dockerfile and target, so `%docker history` can show lines.
-_BUILT: dict[str, tuple[Dockerfile, str | None, dict[str, str]]] = {}
 
 
 # ---------------------------------------------------------------- running a build
@@ -299,7 +308,8 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     finally:
         context.close()
         progress.finished = progress.finished or time.time()
-    result = BuildResult(progress.image_id, request.tags if state == "done" else [], builder, progress, state)
+    tags = owned_tags(engine, progress, request.tags) if state == "done" else []
+    result = BuildResult(progress.image_id, tags, builder, progress, state)
     sink.finish(result)
     if request.out:
         session.user_ns[request.out] = result
@@ -308,12 +318,38 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
                              "container is left. The kernel is ready.")
     if state == "failed":
         raise BuildFailed(_failure_message(progress, request.context_dir), result)
-    _BUILT[progress.image_id] = (request.dockerfile, request.target, request.secrets)
+    if session.built is not None:
+        session.built.remember(progress.image_id, request.dockerfile, request.target)
     history = image_history(engine, progress.image_id)
     if isinstance(history, History) and request.tags:
         history.image = request.tags[0]
-    result.history = attach_lines(history) if isinstance(history, History) else None
+    if isinstance(history, History) and session.built is not None:
+        session.built.attach_lines(history)
+    result.history = history if isinstance(history, History) else None
     return result
+
+
+def owned_tags(engine: Any, progress: BuildProgress, tags: list[str]) -> list[str]:
+    """The tags that name the image this build made, checked after it ended.
+
+    Two kernels building `-t same:1` both finish "tagged same:1", but the tag names only the image
+    tagged last: the other build's image is left dangling, and its result must say so.
+    """
+    owned = []
+    for tag in tags:
+        try:
+            current = engine.inspect_image(tag).get("Id")
+        except NbDockerError:
+            current = None
+        if current == progress.image_id:
+            owned.append(tag)
+        else:
+            now = f"now names {short_id(current)}" if current else "names no image"
+            progress.warnings.append(f"{tag} {now}: another build took it after this one finished")
+    if tags and not owned:
+        progress.warnings.append(f"this build's image {short_id(progress.image_id or '')} has no "
+                                 "name left (dangling): tag it (%docker tag) or remove it (%docker rmi)")
+    return owned
 
 
 def _choose_builder(engine: Any, request: BuildRequest) -> str:
@@ -421,7 +457,7 @@ def _wait_removed(engine: Any, container: str | None, within: float = 5.0) -> No
     deadline = time.time() + within
     while container and time.time() < deadline:
         try:
-            if not engine.call("containers", engine.sdk.containers, all=True, filters={"id": container}):
+            if not engine.list_containers(all=True, filters={"id": container}):
                 return
         except NbDockerError:
             return
@@ -538,68 +574,8 @@ class _Empty:
 def _sink(session: cli.Session, quiet: bool) -> Any:
     if quiet:
         return QuietSink()
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        shell = None
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        from nbdocker.views import widgets
+    if in_kernel():
+        from nbdocker.views import widgets  # only now: anywidget is imported when a view needs it
 
         return widgets.build_sink() or DisplaySink()
     return TextSink()
-
-
-# ---------------------------------------------------------------- layers and lines
-
-
-def attach_lines(history: History) -> History:
-    """Tie each layer of an image built in this kernel to the Dockerfile line that made it."""
-    top = history.layers[0].id if history.layers else None
-    built = _BUILT.get(top) if top else None
-    if built is None:
-        return history
-    dockerfile, target, history.secrets = built
-    chain = _stage_chain(dockerfile, target)
-    instructions = [i for i in chain if i.keyword != "FROM"]
-    base = next((i for i in chain if i.keyword == "FROM"), None)
-    # Match newest layer to last instruction, walking down; an instruction that left no history
-    # entry (ARG under BuildKit, say) is skipped when the layer does not look like it.
-    pending = list(reversed(instructions))
-    for layer in history.layers:
-        while pending and not _made_by(layer.created_by, pending[0]):
-            if len(pending) > 1 and _made_by(layer.created_by, pending[1]):
-                pending.pop(0)
-            else:
-                break
-        if pending and _made_by(layer.created_by, pending[0]):
-            layer.instruction = pending.pop(0)
-        else:
-            layer.instruction = base
-    return history
-
-
-def _stage_chain(dockerfile: Dockerfile, target: str | None) -> list[Any]:
-    """Instructions of the target stage, preceded by those of the stages it is built FROM."""
-    stage = dockerfile.stage_named(target) if target else (dockerfile.stages[-1] if dockerfile.stages else None)
-    if stage is None:
-        return []
-    own = [i for i in dockerfile.instructions if i.stage == stage.index]
-    parent = dockerfile.stage_named(stage.base) if stage.base else None
-    if parent is not None and parent.index != stage.index:
-        parent_name = parent.name or str(parent.index)
-        return _stage_chain(dockerfile, parent_name) + [i for i in own if i.keyword != "FROM"]
-    return own
-
-
-def _made_by(created_by: str, instruction: Any) -> bool:
-    text = " ".join(created_by.split())
-    keyword = instruction.keyword
-    if keyword == "RUN":
-        command = " ".join((instruction.exec_form and " ".join(instruction.exec_form)
-                            or instruction.arguments).split())
-        return "#(nop)" not in text and (command[:40] in text or text.startswith("RUN "))
-    return (f"#(nop) {keyword}" in text or text.startswith(f"{keyword} ")
-            or (keyword in ("COPY", "ADD") and f"{keyword} " in text))
-
