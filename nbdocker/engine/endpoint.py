@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import docker
+import docker.errors
 import docker.tls
 import requests.exceptions
 import urllib3.exceptions
@@ -278,7 +279,25 @@ def warn_if_plain_tcp(endpoint: Endpoint) -> bool:
 def open_client(endpoint: Endpoint, timeout: float) -> EngineClient:
     """The SDK client for `endpoint` (asks the engine its API version, within `timeout`)."""
     warn_if_plain_tcp(endpoint)
-    return EngineClient(base_url=endpoint.base_url, tls=endpoint.tls, version="auto", timeout=timeout)
+    try:
+        return EngineClient(base_url=endpoint.base_url, tls=endpoint.tls, version="auto", timeout=timeout)
+    except Exception as err:
+        # paramiko's errors (unknown host key, refused key) are none of the SDK's or requests'
+        # families: name them here rather than let them through as a traceback.
+        if not type(err).__module__.startswith("paramiko"):
+            raise
+        raise EngineUnavailable(f"cannot reach the engine at {endpoint.describe()}: {ssh_reason(err)}") from err
+
+
+def ssh_reason(err: BaseException) -> str:
+    """What an SSH failure means, and what to do."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if "not found in known_hosts" in text:
+        return (f"SSH: {text}; check the host's key, then add it to ~/.ssh/known_hosts "
+                "(ssh once with the ssh client, or ssh-keyscan)")
+    if type(err).__name__ == "AuthenticationException" or "Authentication failed" in text:
+        return "SSH: the server refused our key; name it with IdentityFile in ~/.ssh/config"
+    return f"SSH: {text}"
 
 
 def transport_reason(err: BaseException, timeout: float) -> str:
@@ -357,3 +376,22 @@ def endpoint_settings() -> tuple[str, ...]:
     Reads the environment and config.json's currentContext (a small file) only.
     """
     return tuple(os.environ.get(v, "") for v in ENDPOINT_VARIABLES) + (current_context_name(),)
+
+
+def close_stream(stream: Any) -> None:
+    """Close an SDK stream (attach, events) on any transport.
+
+    docker-py's `CancellableStream.close()` raises "Cancellable streams not supported for the SSH
+    protocol" on ssh:// engines: there, close the paramiko channel, which ends the stream for the
+    engine as a socket shutdown does.
+    """
+    try:
+        stream.close()
+    except docker.errors.DockerException:
+        response = getattr(stream, "_response", None)
+        channel = getattr(getattr(getattr(getattr(response, "raw", None), "_fp", None), "fp", None),
+                          "channel", None)
+        if channel is None:
+            raise
+        channel.close()
+        response.close()
