@@ -503,8 +503,11 @@ def _failure_message(progress: BuildProgress, context_dir: str | None = None) ->
 class TextSink:
     """Terminal IPython and tests: one printed line per step change, no re-sends."""
 
+    SILENCE_REPEAT = 30.0  # seconds between two notes of one long silence
+
     def __init__(self) -> None:
         self.seen: dict[str, str] = {}
+        self._said_at: float | None = None  # the silence a note was printed for, this silence
 
     def update(self, progress: BuildProgress, silent: float | None) -> None:
         for step in progress.dockerfile_steps:
@@ -515,7 +518,12 @@ class TextSink:
                 finished = sum(state in ("done", "cached") for state in self.seen.values())
                 where = f"line {step.lines}: " if step.lines else ""
                 print(f"[{finished}/{progress.total}] {step.state:8} {where}{progress.mask(step.name)}")
-        if silent is not None:
+        # Printed lines stay: once when a silence begins, then every SILENCE_REPEAT s, not on
+        # every redraw (ten a second).
+        if silent is None or (self._said_at is not None and silent < self._said_at):
+            self._said_at = None  # output came: a new silence will be said again
+        if silent is not None and (self._said_at is None or silent >= self._said_at + self.SILENCE_REPEAT):
+            self._said_at = silent
             print(f"  (no output for {silent:.0f} s)")
 
     def finish(self, result: BuildResult) -> None:

@@ -20,7 +20,10 @@ Log lines, both builders:
   which is what the line means, rather than what a terminal would paint (`"abc\\rx"` paints `xbc`);
   a partial line drops its overwritten text as soon as it is seen, so an endless progress bar does
   not grow memory;
-* a partial line is flushed when its step ends and by `close()`.
+* a partial line is flushed when its step ends and by `close()`;
+* a line longer than `LINE_MEMORY_CHARS` is never held whole: its beginning leaves as `LogPart`
+  events as soon as it exceeds the bound, and the `LogEvent` that ends it carries only its last
+  piece (the build log joins them on disk). Rewrites by `\\r` then apply only to that last piece.
 """
 from __future__ import annotations
 
@@ -36,6 +39,10 @@ StepState = Literal["queued", "running", "cached", "done", "failed"]
 
 #: Key of log lines that belong to no step (builder text outside any step).
 BUILD_KEY = ""
+
+#: Characters of one unfinished line a decoder keeps; past it the line leaves in `LogPart`s
+#: (a RUN printing a 10 MB line without a newline must not hold 10 MB, or 40 as a str).
+LINE_MEMORY_CHARS = 64 * 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -60,6 +67,19 @@ class StepEvent:
 @dataclass(frozen=True, slots=True)  # slots: a third cheaper to make, and one is made per line
 class LogEvent:
     """One complete output line of a step (no newline); stream 1 is stdout, 2 stderr."""
+
+    key: str
+    stream: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogPart:
+    """The beginning (or a further piece) of a line longer than `LINE_MEMORY_CHARS`.
+
+    Sent before the line ends, so that no line is held whole; the `LogEvent` (or the first text
+    of the `LogLines`) of the same step and stream that follows ends that line.
+    """
 
     key: str
     stream: int
@@ -108,7 +128,7 @@ class ErrorEvent:
     key: str | None = None
 
 
-Event = Union[StepEvent, LogEvent, LogLines, WarningEvent, ImageIdEvent, ErrorEvent]
+Event = Union[StepEvent, LogEvent, LogPart, LogLines, WarningEvent, ImageIdEvent, ErrorEvent]
 
 _TERMINAL_STATES = frozenset({"cached", "done", "failed"})
 
@@ -377,11 +397,18 @@ def decode_trace(aux: str | bytes) -> StatusResponse:
 # --------------------------------------------------------------------------------------------
 # Line assembly
 # --------------------------------------------------------------------------------------------
+class _Piece(str):
+    """A piece of a line too long to keep (see `LogPart`); plain strs are complete lines."""
+
+    __slots__ = ()
+
+
 class _LineAssembler:
     """Turns chunks of one output stream into complete lines (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int | None = None) -> None:
         self._partial = ""
+        self._cap = LINE_MEMORY_CHARS if cap is None else cap
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
 
     def feed_bytes(self, data: bytes) -> list[str]:
@@ -389,14 +416,25 @@ class _LineAssembler:
         return self.feed(self._utf8.decode(data))
 
     def feed(self, text: str) -> list[str]:
+        """Complete lines of `text` (and `_Piece`s of an overlong line), in order."""
         if "\n" not in text:
             self._partial = _drop_overwritten(self._partial + text)
-            return []
+            return self._spill([])
         pieces = (self._partial + text).split("\n")
         self._partial = _drop_overwritten(pieces.pop())
         if "\r" not in text and "\r" not in pieces[0]:
-            return pieces  # no rewrites in this chunk (the usual case): nothing to cut
-        return [_last_rewrite(piece) for piece in pieces]
+            return self._spill(pieces)  # no rewrites in this chunk (the usual case): nothing to cut
+        return self._spill([_last_rewrite(piece) for piece in pieces])
+
+    def _spill(self, lines: list[str]) -> list[str]:
+        """Send the unfinished line on as a `_Piece` once it is longer than the cap."""
+        partial = self._partial
+        if len(partial) <= self._cap:
+            return lines
+        keep = "\r" if partial.endswith("\r") else ""  # maybe the first half of \r\n
+        self._partial = keep
+        lines.append(_Piece(partial[: len(partial) - len(keep)]))
+        return lines
 
     def flush(self) -> list[str]:
         rest = self._partial + self._utf8.decode(b"", final=True)
@@ -434,7 +472,10 @@ class _Decoder:
         self._bulk = bulk
 
     def _log(self, key: str, stream: int, lines: list[str]) -> list[Event]:
-        """Events for lines of one step: a LogEvent each, or one LogLines in bulk mode."""
+        """Events for lines of one step: a LogEvent each, or one LogLines in bulk mode; the
+        pieces of an overlong line as LogParts."""
+        if lines and isinstance(lines[-1], _Piece):  # only ever last: the line under way
+            return self._log(key, stream, lines[:-1]) + [LogPart(key, stream, str(lines[-1]))]
         if self._bulk and len(lines) > 1:
             return [LogLines(key, stream, tuple(lines))]
         return [LogEvent(key, stream, line) for line in lines]
@@ -519,12 +560,20 @@ _STREAM_ENDED = "the build stream ended before this step finished"
 class ClassicDecoder(_Decoder):
     """Decoder for the classic builder's text stream (`POST /build?version=1`).
 
-    The classic stream mixes the builder's own lines with a RUN's output; a RUN's output is what
-    comes between ` ---> Running in <cid>` and `Removing intermediate container <cid>` (or
-    ` ---> <id>` when containers are kept). Builder lines are single writes, so they always start
-    a message: a RUN's unterminated last line is flushed when one arrives. Builder lines are not
-    log lines (so a RUN printing "Successfully built …" is a log line, and the builder's own
-    "Successfully built …" is ignored: the image id comes only from `aux`).
+    The classic stream mixes the builder's own lines with a RUN's output, in the same kind of
+    message: only the engine's framing may move steps. A RUN's output is everything between
+    ` ---> Running in <cid>` and the message `Removing intermediate container <cid>` naming that
+    same container (nbdocker always sends rm=1, so that message always comes): inside it a
+    ` ---> 0123456789ab`, `Step 3/3 : …` or ` ---> Using cache` is output. Outside a RUN, a
+    `Step N/M` line moves the steps only when N is the next number and M the build's count.
+    A RUN can still name its own container (its hostname is the short id): when the real
+    `Removing …` of a container comes a second time, the earlier one was forged, and a warning
+    says so. Builder lines are not log lines (so a RUN printing "Successfully built …" is a log
+    line, and the builder's own "Successfully built …" is ignored: the image id comes only from
+    `aux`).
+
+    `committed` lists the images this build made itself (the ` ---> <id>` that ends a step it
+    ran, not a cached one), oldest first: what a failed build leaves dangling.
 
     A multi-stage build sends an `aux` image id at the end of every stage; only the last is the
     result. The id is therefore held back and released by `close()`, and never after an error:
@@ -545,6 +594,11 @@ class ClassicDecoder(_Decoder):
         self._output_lines = {1: _LineAssembler(), 2: _LineAssembler()}
         self._warning: list[str] | None = None  # [message, detail lines…] being collected
         self._image_id: str | None = None
+        self._number = 0  # the last step number the framing announced
+        self._count: int | None = None  # M of `Step N/M`
+        self._removed: set[str] = set()  # containers whose end of output was seen
+        self.committed: list[str] = []
+        self._layers: set[str] = set()
 
     # -- messages ----------------------------------------------------------------------------
     @property
@@ -567,42 +621,70 @@ class ClassicDecoder(_Decoder):
                 events += self._log(self._step_key(), stream, self._output_lines[stream].feed(text))
                 return events
         for line in self._builder_lines[stream].feed(text):
-            events += self._on_builder_line(line, stream)
+            if isinstance(line, _Piece):
+                events.append(LogPart(self._step_key(), stream, str(line)))
+            else:
+                events += self._on_builder_line(line, stream)
         return events
 
     def _ends_output(self, text: str) -> bool:
+        # A whole message naming the running container; ` ---> <id>` alone is output (item 5).
         line = text.rstrip("\n")
         if text.count("\n") != 1 or not text.endswith("\n"):
             return False
         gone = self._CONTAINER_GONE.fullmatch(line)
-        if gone:
-            return self._container is not None and self._container.startswith(gone.group(1)[:12])
-        return bool(self._LAYER.fullmatch(line))
+        return bool(gone) and self._container is not None and \
+            self._container.startswith(gone.group(1)[:12])
+
+    def _is_next_step(self, line: str) -> bool:
+        """`Step N/M : …` that continues the framing: N the next number, M the same count."""
+        match = _CLASSIC_STEP_LINE.match(line)
+        if match is None or int(match.group(1)) != self._number + 1:
+            return False
+        count = int(match.group(2)) if match.group(2) else None
+        if self._number and count != self._count:
+            return False
+        self._number, self._count = self._number + 1, count
+        return True
 
     def _on_builder_line(self, line: str, stream: int) -> list[Event]:
         events = self._collect_warning(line)
         if self._warning is not None:
             return events
-        if _CLASSIC_STEP_LINE.match(line):
+        if self._is_next_step(line):
             # A later stage began: the aux id seen so far was an intermediate stage's.
             self._image_id = None
             events += self._finish_step("done")
-            number = _CLASSIC_STEP_LINE.match(line).group(1)  # type: ignore[union-attr]
-            self._step = _Step(f"step-{number}", line, "running", started=self._now())
+            self._step = _Step(f"step-{self._number}", line, "running", started=self._now())
             events.append(self._step.event())
         elif line == " ---> Using cache":
             events += self._finish_step("cached")
         elif self._RUNNING_IN.fullmatch(line):
             self._container = self._RUNNING_IN.fullmatch(line).group(1)  # type: ignore[union-attr]
         elif self._LAYER.fullmatch(line):
+            layer = self._LAYER.fullmatch(line).group(1)  # type: ignore[union-attr]
+            # FROM names an image that was there before; so does any id seen already.
+            if self._step is not None and self._step.state == "running" and layer not in self._layers \
+                    and not self._step.name.split(" : ", 1)[-1].upper().startswith("FROM"):
+                self.committed.append(layer)
+            self._layers.add(layer)
             events += self._finish_step("done")
         elif self._CONTAINER_GONE.fullmatch(line):
-            pass
+            events += self._on_container_gone(self._CONTAINER_GONE.fullmatch(line).group(1))  # type: ignore[union-attr]
         elif line.startswith(("Successfully built ", "Successfully tagged ")):
             pass  # the builder's own summary; the image id comes from aux
         elif line:
             events.append(LogEvent(self._step_key(), stream, line))
         return events
+
+    def _on_container_gone(self, cid: str) -> list[Event]:
+        short = cid[:12]
+        if short in self._removed:  # the engine's own, after a RUN printed the same line
+            return [WarningEvent(
+                f"a RUN step printed the builder's own line 'Removing intermediate container "
+                f"{short}': the steps shown after it may not be the builder's")]
+        self._removed.add(short)
+        return []
 
     def _collect_warning(self, line: str) -> list[Event]:
         """Group `[WARNING]: message` and the indented lines after it into one WarningEvent."""

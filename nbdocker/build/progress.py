@@ -12,8 +12,8 @@ from typing import Any
 
 from nbdocker.views import render as views
 from nbdocker.masking import mask_text
-from nbdocker.build.events import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, StepEvent,
-                          WarningEvent, is_internal_step)
+from nbdocker.build.events import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, LogPart,
+                          StepEvent, WarningEvent, is_internal_step)
 from nbdocker.build.log import BuildLog
 
 TAIL_LINES = 40  # log lines per step carried by the view (the widget and the HTML)
@@ -79,6 +79,8 @@ class BuildProgress:
             self.log.append_lines(event.key, event.stream, event.texts)
         elif isinstance(event, LogEvent):
             self.log.append(event)
+        elif isinstance(event, LogPart):  # an overlong line under way: on disk, cut in memory
+            self.log.append_part(event.key, event.stream, event.text)
         elif isinstance(event, StepEvent):
             step = self.steps.get(event.key)
             if step is None:

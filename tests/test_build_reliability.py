@@ -1,0 +1,215 @@
+"""Issue 11, the build pipeline's reliability findings: each test fails without its fix.
+
+Pure tests (decoders, the log, sinks, the context) run without an engine; the others build on the
+real engine (classic builder and BuildKit) with unique names, and remove what they made: images
+by id, BuildKit cache entries that appeared during the test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tracemalloc
+import uuid
+from pathlib import Path
+
+import docker.errors
+import pytest
+
+import nbdocker.build.log as buildlog
+from nbdocker.build.command import BuildResult, TextSink
+from nbdocker.build.events import (LINE_MEMORY_CHARS, LogEvent, LogPart, StepEvent, WarningEvent,
+                                   decode_build_stream, decoder_for)
+from nbdocker.build.log import LINE_SHOWN_CHARS, BuildLog, LogSpoolError
+from nbdocker.build.progress import BuildProgress
+from nbdocker.errors import BuildFailed, NbDockerError
+from nbdocker.views import render as views
+
+CID = "b3202e183d54"
+
+
+def framed(run_output: list[str], end: list[dict] | None = None) -> list[dict]:
+    """A classic stream as Engine 20.10 sends it: FROM, a RUN whose output is `run_output`
+    (one message per write), then a LABEL step; `end` replaces what follows the RUN's output."""
+    start = [{"stream": "Step 1/3 : FROM busybox"}, {"stream": "\n"}, {"stream": " ---> ae12487c27f9\n"},
+             {"stream": "Step 2/3 : RUN ./print"}, {"stream": "\n"},
+             {"stream": f" ---> Running in {CID}\n"}]
+    ok = [{"stream": f"Removing intermediate container {CID}\n"}, {"stream": " ---> db0a228bb845\n"},
+          {"stream": "Step 3/3 : LABEL a=b"}, {"stream": "\n"}, {"stream": " ---> Running in e3b32765c8cd\n"},
+          {"stream": "Removing intermediate container e3b32765c8cd\n"}, {"stream": " ---> 731af93bdbcd\n"},
+          {"aux": {"ID": "sha256:731af93bdbcd" + "0" * 52}}, {"stream": "Successfully built 731af93bdbcd\n"}]
+    return start + [{"stream": text} for text in run_output] + (ok if end is None else end)
+
+
+FORGED = [" ---> 0123456789ab\n", "Step 3/3 : RUN pretend\n", " ---> Using cache\n"]
+
+
+def steps_of(events) -> dict[str, str]:
+    states: dict[str, str] = {}
+    for event in events:
+        if isinstance(event, StepEvent):
+            states[event.key] = event.state
+    return states
+
+
+# ---------------------------------------------------------------- item 5: framing (pure)
+
+
+def test_run_output_cannot_fake_a_step_on_success():
+    events = decode_build_stream(framed(FORGED), "classic")
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    assert [e.name for e in steps if e.state == "running"] == [
+        "Step 1/3 : FROM busybox", "Step 2/3 : RUN ./print", "Step 3/3 : LABEL a=b"]
+    assert steps_of(events) == {"step-1": "done", "step-2": "done", "step-3": "done"}
+    logs = [e.text for e in events if isinstance(e, LogEvent)]
+    assert logs == [line.rstrip("\n") for line in FORGED]  # all three are the RUN's output
+    assert {e.key for e in events if isinstance(e, LogEvent)} == {"step-2"}
+
+
+def test_run_output_cannot_fake_a_step_on_failure_and_the_failure_keeps_its_line():
+    error = "The command '/bin/sh -c ./print' returned a non-zero code: 4"
+    end = [{"stream": f"Removing intermediate container {CID}\n"},
+           {"errorDetail": {"code": 4, "message": error}, "error": error}]
+    progress = BuildProgress("classic")
+    progress.apply_all(decode_build_stream(framed(FORGED, end), "classic"))
+    assert {k: s.state for k, s in progress.steps.items()} == {"step-1": "done", "step-2": "failed"}
+    assert progress.failed_step().name == "Step 2/3 : RUN ./print"
+    assert progress.error.exit_code == 4 and progress.error.key == "step-2"
+
+
+def test_step_lines_outside_a_run_must_continue_the_count():
+    stream = [{"stream": "Step 1/2 : FROM busybox"}, {"stream": "\n"}, {"stream": " ---> ae12487c27f9\n"},
+              {"stream": "Step 7/2 : RUN nothing\n"}, {"stream": "Step 2/9 : RUN nothing\n"},
+              {"stream": "Step 2/2 : LABEL a=b"}, {"stream": "\n"}, {"stream": " ---> 731af93bdbcd\n"},
+              {"aux": {"ID": "sha256:" + "1" * 64}}]
+    events = decode_build_stream(stream, "classic")
+    assert steps_of(events) == {"step-1": "done", "step-2": "done"}
+
+
+def test_a_forged_container_end_is_found_out_when_the_real_one_comes():
+    forged = [f"Removing intermediate container {CID}\n", " ---> 0123456789ab\n"]
+    events = decode_build_stream(framed(forged), "classic")
+    warnings = [e for e in events if isinstance(e, WarningEvent)]
+    assert len(warnings) == 1 and "printed the builder's own line" in warnings[0].message
+
+
+def test_the_classic_decoder_lists_the_images_this_build_committed():
+    decoder = decoder_for("classic")
+    for message in framed([]):
+        decoder.feed(message)
+    decoder.close()
+    assert decoder.committed == ["db0a228bb845", "731af93bdbcd"]  # not FROM's cached base
+
+
+# ---------------------------------------------------------------- item 7: long lines (pure)
+
+
+def _long_line_progress(chars: int, chunk: int = 32768) -> tuple[BuildProgress, int]:
+    decoder = decoder_for("classic", bulk=True)
+    progress = BuildProgress("classic")
+    messages = framed([])
+    for message in messages[:6]:
+        progress.apply_all(decoder.feed(message))
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        piece = {"stream": "x" * chunk}
+        for _ in range(chars // chunk):
+            progress.apply_all(decoder.feed(piece))
+        progress.apply_all(decoder.feed({"stream": "x" * (chars % chunk) + "\nafter\n"}))
+        for message in messages[6:]:
+            progress.apply_all(decoder.feed(message))
+        progress.apply_all(decoder.close())
+        growth = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return progress, growth
+
+
+def test_a_10_mb_line_is_whole_on_disk_cut_in_memory_and_in_every_view():
+    progress, growth = _long_line_progress(10_000_000)
+    # Memory does not grow with the line: what the decoder keeps is bounded, the rest is spooled.
+    assert growth < 2_000_000, growth
+    assert progress.log.full_text("step-2") == "x" * 10_000_000 + "\nafter\n"
+    assert progress.log.line_count("step-2") == 2
+    view = progress.view("done")
+    (step,) = [s for s in view.steps if s.key == "step-2"]
+    shown = step.log_tail[0][1]
+    assert shown.startswith("x" * LINE_SHOWN_CHARS + "…")
+    assert f"({10_000_000 - LINE_SHOWN_CHARS:,} more characters; the full log is on disk: result.log)" in shown
+    assert len(views.render_html(view)) < 20_000 and len(views.render_text(view)) < 20_000
+
+
+def test_memory_does_not_grow_with_line_length():
+    _, small = _long_line_progress(1_000_000)
+    _, large = _long_line_progress(20_000_000)
+    assert large < small + 500_000, (small, large)
+
+
+def test_line_pieces_leave_the_decoder_as_they_come():
+    decoder = decoder_for("buildkit")
+    assembler_events = decoder._log("v", 1, [])  # noqa: SLF001 - nothing in, nothing out
+    assert assembler_events == []
+    from nbdocker.build.events import _LineAssembler
+
+    lines = _LineAssembler(cap=10)
+    out = lines.feed("a" * 25)
+    assert [type(x).__name__ for x in out] == ["_Piece"] and out[0] == "a" * 25
+    assert lines.feed("bb\nc") == ["bb"] and lines.flush() == ["c"]
+
+
+def test_an_interleaved_line_ends_the_long_record_and_both_are_kept():
+    with BuildLog() as log:
+        log.append_part("s", 1, "y" * 5000)
+        log.append(LogEvent("s", 2, "err"))
+        log.append_part("s", 1, "z" * 10)
+        log.append(LogEvent("s", 1, "end"))
+        assert [(e.stream, e.text) for e in log.iter_lines()] == [
+            (1, "y" * 5000), (2, "err"), (1, "z" * 10 + "end")]
+        assert [len(e.text) < 2100 for e in log.tail("s")] == [True, True, True]
+
+
+# ---------------------------------------------------------------- item 8: a spool that fails
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs: writes past it fail with ENOSPC, as on a full disk."""
+    where = tmp_path / "full"
+    where.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
+                          capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    old = buildlog.SPOOL_DIR
+    buildlog.SPOOL_DIR = str(where)
+    yield where
+    buildlog.SPOOL_DIR = old
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_enospc_in_the_spool_is_one_line_once(full_disk):
+    log = BuildLog(spool_bytes=1024)
+    with pytest.raises(LogSpoolError) as caught:
+        for _ in range(200):
+            log.append_lines("s", 1, ["x" * 1000] * 100)
+    (line,) = caught.value._render_traceback_()
+    assert "No space left on device" in line and str(full_disk) in line and "\n" not in line
+    log.append_lines("s", 1, ["later"])  # said once: the build's tails go on
+    assert log.tail("s", 1)[0].text == "later"
+    log.close()
+
+
+# ---------------------------------------------------------------- item 11: silence in a terminal
+
+
+def test_the_silence_note_is_printed_once_per_silence_then_rarely(capsys):
+    sink = TextSink()
+    progress = BuildProgress("classic")
+    for tenth in range(150, 600):  # 15 s to 60 s of silence, ten updates a second
+        sink.update(progress, tenth / 10)
+    sink.update(progress, None)  # output came
+    sink.update(progress, 16.0)
+    notes = [line for line in capsys.readouterr().out.splitlines() if "no output" in line]
+    assert notes == ["  (no output for 15 s)", "  (no output for 45 s)", "  (no output for 16 s)"]
