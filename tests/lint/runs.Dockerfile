@@ -17,3 +17,9 @@ RUN n | o
 RUN p
 RUN "$(q)"
 RUN r
+RUN if [ -f x ]; then cd /y; fi
+RUN s
+RUN [[ -d /x ]] || exit 1
+RUN t
+RUN test -d /x || exit 1
+RUN u
