@@ -62,7 +62,7 @@ def test_an_unknown_context_is_refused_listing_the_known_ones(env, tmp_path):
     with pytest.raises(EndpointError) as info:
         locate_endpoint(None, environ=env)
     text = "".join(info.value._render_traceback_())
-    assert "'nosuch' does not exist" in text and "default, alpha" in text and "\n" not in text
+    assert "'nosuch' does not exist" in text and "alpha, default" in text and "\n" not in text
     (tmp_path / "config.json").write_text(json.dumps({"currentContext": "gone"}))
     del env["DOCKER_CONTEXT"]
     with pytest.raises(EndpointError, match="'gone' does not exist"):
@@ -90,7 +90,7 @@ def test_use_context_keeps_the_rest_of_config_json(env, tmp_path):
         "auths": {"r:5000": {"auth": "x"}}, "currentContext": "alpha"}
     ep.use_context("default", env)
     assert json.loads((tmp_path / "config.json").read_text()) == {"auths": {"r:5000": {"auth": "x"}}}
-    with pytest.raises(EndpointError, match="known contexts: default, alpha"):
+    with pytest.raises(EndpointError, match="known contexts: alpha, default"):
         ep.use_context("beta", env)
 
 

@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbdocker.commands.containers",
     "nbdocker.commands.registry",
     "nbdocker.commands.system",
+    "nbdocker.commands.contexts",
     "nbdocker.commands.lint",
     "nbdocker.layers.command",
 )

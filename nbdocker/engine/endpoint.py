@@ -181,7 +181,7 @@ def current_context_name(env: Any = None) -> str:
 
 
 def list_contexts(env: Any = None) -> list[ContextEntry]:
-    """Every context, "default" first, then by name (as `docker context ls`)."""
+    """Every context, "default" included, sorted by name (as `docker context ls`)."""
     # Read here rather than through docker.ContextAPI: 7.2 looks for contexts next to config.json
     # and, when that file does not exist yet, in the current directory.
     meta = config_dir(env) / "contexts" / "meta"
@@ -190,7 +190,7 @@ def list_contexts(env: Any = None) -> list[ContextEntry]:
     for path in sorted(meta.glob("*/meta.json")) if meta.is_dir() else []:
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             names.append(json.loads(path.read_text())["Name"])
-    return entries + [find_context(name, env) for name in sorted(names)]
+    return sorted(entries + [find_context(name, env) for name in names], key=lambda c: c.name)
 
 
 def find_context(name: str, env: Any = None) -> ContextEntry:
