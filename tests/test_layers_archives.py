@@ -126,7 +126,9 @@ def test_opaque_directories_hide_the_lower_content_unlike_dive(corner):
 
 
 def _tree(analysis):
-    return {p: (i, e.kind, e.size, e.crc, e.link) for p, (i, e) in analysis.tree.items()}
+    """The merged tree and every layer's changes (contents may be compared lazily: not the crcs)."""
+    tree = {p: (i, e.kind, e.size, e.mode, e.link) for p, (i, e) in analysis.tree.items()}
+    return tree, [sorted((c.path, c.action, c.size) for c in l.changes) for l in analysis.layers]
 
 
 @pytest.mark.parametrize("kind", ["oci", "zstd"])

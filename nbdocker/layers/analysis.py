@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,11 +141,15 @@ def _dive_file(e: Entry) -> dict[str, Any]:
             "fileMode": _go_mode(e), "uid": e.uid, "gid": e.gid, "isDir": e.kind == "dir"}
 
 
-def from_archive(archive: Archive, image: str, source: str | None = None) -> Analysis:
-    """The analysis of an archive's image: layers tied to the config's history entries."""
+def from_archive(archive: Archive, image: str, source: str | None = None,
+                 content: Callable[[Entry], int] | None = None) -> Analysis:
+    """The analysis of an archive's image: layers tied to the config's history entries.
+
+    `content` reads a skipped file's crc from the archive (while it is still open).
+    """
     history = [h for h in archive.config.get("history") or [] if not h.get("empty_layer")]
     diff_ids = (archive.config.get("rootfs") or {}).get("diff_ids") or []
-    tree, changes = merge(archive.layers)
+    tree, changes = merge(archive.layers, content)
     waste = compute_waste(archive.layers)
     layers = []
     for i, files in enumerate(archive.layers):

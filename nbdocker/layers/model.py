@@ -8,7 +8,7 @@ an absolute link target is shown, never followed.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,8 +81,12 @@ class SortedPaths:
         self.keys = None
 
 
-def merge(layers: list[LayerFiles]) -> tuple[dict[str, tuple[int, Entry]], list[list[Change]]]:
-    """Stack the layers: the final tree (path → (layer index, entry)) and each layer's changes."""
+def merge(layers: list[LayerFiles], content: Callable[[Entry], int] | None = None
+          ) -> tuple[dict[str, tuple[int, Entry]], list[list[Change]]]:
+    """Stack the layers: the final tree (path → (layer index, entry)) and each layer's changes.
+
+    `content` gives a skipped entry's crc (read from the archive) when a comparison needs it.
+    """
     tree: dict[str, tuple[int, Entry]] = {}
     all_changes = []
     for index, files in enumerate(layers):
@@ -97,7 +101,7 @@ def merge(layers: list[LayerFiles]) -> tuple[dict[str, tuple[int, Entry]], list[
             if lower is None:
                 action = ADDED
             else:
-                action = UNCHANGED if entry.same_as(lower[1]) else MODIFIED
+                action = UNCHANGED if entry.same_as(lower[1], content) else MODIFIED
             changes.append(Change(entry.path, action, entry.size, entry.kind, 1, entry.link))
             tree[entry.path] = (index, entry)
         all_changes.append(changes)

@@ -14,6 +14,7 @@ kept, and the order is resolved at the end.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import zlib
 from collections.abc import Callable
@@ -55,12 +56,19 @@ class Entry:
     gid: int
     link: str = ""  # symlink or hardlink target, as written (never followed)
     crc: int = 0  # crc32 of the content (files only)
+    offset: int = -1  # ≥ 0: the content's offset in the archive file, its crc not read yet
 
-    def same_as(self, other: Entry) -> bool:
-        """Same kind, content and metadata (mtime aside: a rewrite with the same bytes is the same)."""
-        return (self.kind == other.kind and self.size == other.size and self.crc == other.crc
-                and self.mode == other.mode and self.uid == other.uid and self.gid == other.gid
-                and self.link == other.link)
+    def same_as(self, other: Entry, content: Callable[[Entry], int] | None = None) -> bool:
+        """Same kind, content and metadata (mtime aside: a rewrite with the same bytes is the same).
+
+        Content is compared last, and only then read (`content`) when it was skipped in the pass.
+        """
+        if not (self.kind == other.kind and self.size == other.size and self.mode == other.mode
+                and self.uid == other.uid and self.gid == other.gid and self.link == other.link):
+            return False
+        if content is not None and (self.offset >= 0 or other.offset >= 0):
+            return content(self) == content(other)
+        return self.crc == other.crc
 
 
 @dataclass
@@ -94,10 +102,11 @@ class Archive:
 class Stream:
     """Bytes from `read(n)` with a buffer: exact takes, CRCs and skips, counting what was consumed."""
 
-    __slots__ = ("_read", "_buf", "_view", "_pos", "_base", "_seek")
+    __slots__ = ("_read", "_buf", "_view", "_pos", "_base", "_seek", "chunk")
 
-    def __init__(self, read: Callable[[int], bytes], seek: Callable[[int], Any] | None = None) -> None:
-        self._read, self._seek = read, seek
+    def __init__(self, read: Callable[[int], bytes], seek: Callable[[int], Any] | None = None,
+                 chunk: int = CHUNK) -> None:
+        self._read, self._seek, self.chunk = read, seek, chunk
         self._buf, self._view, self._pos, self._base = b"", memoryview(b""), 0, 0
 
     @property
@@ -110,7 +119,7 @@ class Stream:
         rest = self._buf[self._pos:]
         parts, have = [rest], len(rest)
         while have < n:
-            data = self._read(max(CHUNK, n - have))
+            data = self._read(max(self.chunk, n - have))
             if not data:
                 break
             parts.append(data)
@@ -305,31 +314,111 @@ def clean_path(name: str) -> str:
 # ---------------------------------------------------------------- one layer
 
 
-def read_layer(stream: Stream, name: str) -> LayerFiles:
-    """Summarise one layer tar: entries (with content CRCs), whiteouts, opaque directories."""
+def read_layer(stream: Stream, name: str, base: int | None = None) -> LayerFiles:
+    """Summarise one layer tar: entries, whiteouts, opaque directories.
+
+    With `base` (the layer's offset in a seekable archive file) file contents are skipped, their
+    offsets kept: only a path rewritten with the same size and metadata needs its bytes compared,
+    later. Else each content is run through crc32 as it passes.
+    """
     layer = LayerFiles(name)
-    entries, kinds = layer.entries, _KINDS
-    for h in headers(stream):
-        padded = (h.size + BLOCK - 1) & ~(BLOCK - 1)
-        kind = kinds.get(h.type, OTHER)
-        crc = stream.crc(h.size, padded) if padded else 0
-        path = clean_path(h.name)
-        base = path.rpartition("/")[2]
-        if base.startswith(WHITEOUT):
-            parent = path[: len(path) - len(base)].rstrip("/") or ""
-            if base == OPAQUE:
-                layer.opaque.append(parent or "/")
-            else:
-                layer.whiteouts.append(f"{parent}/{base[len(WHITEOUT):]}")
-                layer.marks.append(Entry(path, kinds.get(h.type, OTHER), h.size, h.mode & 0o7777, h.uid, h.gid))
+    entries, kinds, take, lazy = layer.entries, _KINDS, stream.take, base is not None
+    extra: dict[str, Any] = {}
+    while not stream.at_end():
+        block = take(BLOCK)
+        if block[0] == 0 and block == ZERO_BLOCK:
+            break
+        try:  # the usual octal fields, NUL-terminated; anything else takes the careful path
+            size, mode = int(block[124:135], 8), int(block[100:107], 8)
+            uid, gid = int(block[108:115], 8), int(block[116:123], 8)
+        except ValueError:
+            size, mode, uid, gid = _numbers(block)
+        kind_flag = block[156]
+        padded = (size + 511) & ~511
+        if kind_flag in (120, 103, 76, 75):
+            _extended(kind_flag, stream.take(padded)[:size], extra)
             continue
+        raw = block[:100]
+        cut = raw.find(0)
+        if cut >= 0:
+            raw = raw[:cut]
+        if block[345] and block[257:263] == b"ustar\0":
+            raw = block[345:500].split(b"\0", 1)[0] + b"/" + raw
+        path = raw.decode("utf-8", "surrogateescape")
+        link = block[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape") if block[157] else ""
+        if extra:
+            path, link, size = extra.pop("path", path), extra.pop("linkpath", link), int(extra.pop("size", size))
+            padded = (size + 511) & ~511
+            extra.clear()
+        kind = kinds.get(kind_flag, OTHER)
+        offset, crc = -1, 0
+        if padded:
+            if lazy and kind == FILE:
+                offset = base + stream.consumed  # type: ignore[operator]
+                stream.skip(padded)
+            else:
+                crc = stream.crc(size, padded)
+        path = "/" + path.strip("/") if path[:1] != "." else clean_path(path)
+        if ".wh." in path:
+            if _whiteout(layer, path, Entry(path, kind, size, mode & 0o7777, uid, gid)):
+                continue
         if path == "/":
             continue
-        link = h.link
         if kind == HARDLINK:
             link = clean_path(link)
-        entries.append(Entry(path, kind, h.size, h.mode & 0o7777, h.uid, h.gid, link, crc))
+        entries.append(Entry(path, kind, size, mode & 0o7777, uid, gid, link, crc, offset))
     return layer
+
+
+def _numbers(block: bytes) -> tuple[int, int, int, int]:
+    try:
+        return (_number(block[124:136]), _number(block[100:108]), _number(block[108:116]),
+                _number(block[116:124]))
+    except ValueError:
+        raise ArchiveError("the archive is corrupt (a tar header does not parse)") from None
+
+
+def _extended(flag: int, data: bytes, extra: dict[str, Any]) -> None:
+    """pax records (x; g is folded in too) and GNU long names (L) and links (K), for the next entry."""
+    if flag in (120, 103):
+        records = _pax(data)
+        extra.update({k: v for k, v in records.items() if k in ("path", "linkpath", "size")})
+    elif flag == 76:
+        extra["path"] = _text(data.split(b"\0", 1)[0])
+    else:
+        extra["linkpath"] = _text(data.split(b"\0", 1)[0])
+
+
+def _whiteout(layer: LayerFiles, path: str, mark: Entry) -> bool:
+    """Record a `.wh.` marker (True), or leave a path that only contains `.wh.` mid-name (False)."""
+    parent, _, base = path.rpartition("/")
+    if not base.startswith(WHITEOUT):
+        return False
+    if base == OPAQUE:
+        layer.opaque.append(parent or "/")
+    else:
+        layer.whiteouts.append(f"{parent}/{base[len(WHITEOUT):]}")
+        layer.marks.append(mark)
+    return True
+
+
+def content_crc(fd: int) -> Callable[[Entry], int]:
+    """Fill in a skipped entry's crc from the archive file (read with pread, a chunk at a time)."""
+
+    def crc(entry: Entry) -> int:
+        if entry.offset >= 0:
+            value, pos, left = 0, entry.offset, entry.size
+            while left:
+                data = os.pread(fd, min(left, CHUNK), pos)
+                if not data:
+                    raise ArchiveError("the archive file changed while it was read")
+                value = zlib.crc32(data, value)
+                pos += len(data)
+                left -= len(data)
+            entry.crc, entry.offset = value, -1
+        return entry.crc
+
+    return crc
 
 
 def _bounded(outer: Stream, size: int) -> Callable[[int], bytes]:
@@ -415,8 +504,38 @@ def sniff(head: bytes) -> str:
     return "other"
 
 
-def read_member_layer(outer: Stream, name: str, size: int, compression: str) -> LayerFiles:
-    """Read a layer member of `size` bytes from the outer stream; always leaves it at the member's end."""
+def _pread_stream(fd: int, start: int, size: int) -> Stream:
+    """A Stream over `size` bytes of a file from `start`, read by pread: skipping reads nothing."""
+    pos, end = start, start + size
+
+    def read(n: int) -> bytes:
+        nonlocal pos
+        data = os.pread(fd, min(n, end - pos), pos) if pos < end else b""
+        pos += len(data)
+        return data
+
+    def seek(n: int) -> None:
+        nonlocal pos
+        pos += n
+        if pos > end:
+            raise ArchiveError("the archive is truncated (it ends inside a layer)")
+
+    return Stream(read, seek, chunk=4 * BLOCK)
+
+
+def read_member_layer(outer: Stream, name: str, size: int, compression: str,
+                      fd: int | None = None) -> LayerFiles:
+    """Read a layer member of `size` bytes from the outer stream; always leaves it at the member's end.
+
+    `fd`: the archive is a file that can be read at offsets; a plain layer is then read by pread,
+    its file contents skipped (see `read_layer`).
+    """
+    if fd is not None and compression == "none":
+        start = outer.consumed
+        layer = read_layer(_pread_stream(fd, start, size), name, base=start)
+        outer.skip(size)
+        layer.compressed_size = size
+        return layer
     bounded = _bounded(outer, size)
     source = bounded
     if compression == "gzip":
@@ -446,14 +565,15 @@ class _Members:
 def read_archive(fileobj: BinaryIO, image: str | None = None,
                  progress: Callable[[int], None] | None = None) -> Archive:
     """Read an image archive (docker-archive, Docker 25+ or OCI) in one pass; `image` picks a tag."""
-    seek = None
+    seek, fd = None, None
     if getattr(fileobj, "seekable", lambda: False)():
         seek = lambda n: fileobj.seek(n, 1)  # noqa: E731 - skipping plain data without reading it
+        fd = fileobj.fileno() if hasattr(fileobj, "fileno") else None
     outer = Stream(fileobj.read, seek)
     members = _Members()
     try:
         for h in headers(outer, verify=1):
-            _read_member(outer, h, members)
+            _read_member(outer, h, members, fd)
             if progress is not None:
                 progress(outer.consumed)
     except ArchiveError as err:
@@ -463,7 +583,7 @@ def read_archive(fileobj: BinaryIO, image: str | None = None,
     return _resolve(members, image)
 
 
-def _read_member(outer: Stream, h: Header, members: _Members) -> None:
+def _read_member(outer: Stream, h: Header, members: _Members, fd: int | None) -> None:
     name = clean_path(h.name)[1:]
     padded = (h.size + BLOCK - 1) & ~(BLOCK - 1)
     if h.type in (49, 50):  # the legacy format links repeated layers to their first copy
@@ -477,7 +597,7 @@ def _read_member(outer: Stream, h: Header, members: _Members) -> None:
     kind = sniff(outer.peek(min(h.size, BLOCK)))
     if kind in ("gzip", "zstd", "tar"):
         compression = "none" if kind == "tar" else kind
-        members.layers[name] = read_member_layer(outer, name, h.size, compression)
+        members.layers[name] = read_member_layer(outer, name, h.size, compression, fd)
         outer.skip(padded - h.size)
     elif kind == "json" and h.size <= JSON_LIMIT:
         members.json[name] = outer.take(padded)[:h.size]

@@ -9,7 +9,7 @@ from typing import Any
 from nbdocker.engine.archives import save_chunks
 from nbdocker.engine.client import Engine
 from nbdocker.layers.analysis import Analysis, from_archive
-from nbdocker.layers.reader import ArchiveError, read_archive
+from nbdocker.layers.reader import ArchiveError, content_crc, read_archive
 
 Progress = Callable[[int, int | None], None]
 
@@ -41,7 +41,7 @@ def analyze_archive(path: str | os.PathLike[str], image: str | None = None,
     total = file.stat().st_size
     with open(file, "rb") as f:
         archive = read_archive(f, image, (lambda n: progress(n, total)) if progress else None)
-    return from_archive(archive, image or str(path))
+        return from_archive(archive, image or str(path), content=content_crc(f.fileno()))
 
 
 def analyze_image(engine: Engine, image: str, progress: Progress | None = None) -> Analysis:
