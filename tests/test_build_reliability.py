@@ -139,6 +139,11 @@ def test_a_10_mb_line_is_whole_on_disk_cut_in_memory_and_in_every_view():
     assert shown.startswith("x" * LINE_SHOWN_CHARS + "…")
     assert f"({10_000_000 - LINE_SHOWN_CHARS:,} more characters; the full log is on disk: result.log)" in shown
     assert len(views.render_html(view)) < 20_000 and len(views.render_text(view)) < 20_000
+    from nbdocker.views import widgets
+
+    widget = widgets.BuildWidget(progress.view("running"))  # the saved state and the live one
+    widget.update_live(view)
+    assert len(widget.head) + len(widget.steps) + len(widget.tails) < 20_000
 
 
 def test_memory_does_not_grow_with_line_length():
@@ -213,3 +218,109 @@ def test_the_silence_note_is_printed_once_per_silence_then_rarely(capsys):
     sink.update(progress, 16.0)
     notes = [line for line in capsys.readouterr().out.splitlines() if "no output" in line]
     assert notes == ["  (no output for 15 s)", "  (no output for 45 s)", "  (no output for 16 s)"]
+
+
+# ---------------------------------------------------------------- item 11: a character cut in two
+
+
+def test_a_character_cut_between_two_chunks_is_decoded_whole():
+    from nbdocker.engine.client import json_messages
+
+    data = json.dumps({"stream": "price: 5 €\n"}, ensure_ascii=False).encode("utf-8")
+    cut = data.index("€".encode()) + 1  # inside the three bytes of €
+    assert list(json_messages([data[:cut], data[cut:]])) == [{"stream": "price: 5 €\n"}]
+    # byte by byte, several messages, and a non-chunked body (one str) too
+    two = data + b"\r\n" + json.dumps({"aux": {"ID": "sha256:1"}}).encode()
+    assert list(json_messages([two[i:i + 1] for i in range(len(two))])) == [
+        {"stream": "price: 5 €\n"}, {"aux": {"ID": "sha256:1"}}]
+    assert list(json_messages([two.decode()])) == [{"stream": "price: 5 €\n"}, {"aux": {"ID": "sha256:1"}}]
+
+
+def test_a_truncated_stream_is_one_line_not_a_stream_parse_error():
+    from nbdocker.engine.client import TruncatedStream, json_messages
+
+    with pytest.raises(TruncatedStream) as caught:
+        list(json_messages([b'{"stream": "a"}\n{"stream": "Step 2/3 : RU']))
+    assert "unfinished message" in str(caught.value) and "\n" not in str(caught.value)
+
+
+# ---------------------------------------------------------------- against the engine
+
+
+def dockerfile(ip, line: str, body: str):
+    return ip.run_cell_magic("dockerfile", line, body)
+
+
+@pytest.fixture
+def made(api):
+    """Image ids a test made, and the BuildKit cache entries that appeared while it ran: removed."""
+    ids: list[str] = []
+    cache_before = {entry["ID"] for entry in api.df().get("BuildCache") or []}
+    yield ids
+    base = api.inspect_image("busybox")["Id"]
+    for image_id in reversed(ids):
+        if image_id and image_id != base:
+            try:
+                api.remove_image(image_id, force=True)
+            except docker.errors.NotFound:
+                pass
+    for entry in api.df().get("BuildCache") or []:
+        if entry["ID"] not in cache_before:
+            try:
+                api.prune_builds(filters={"id": [entry["ID"]]})
+            except docker.errors.APIError:
+                pass
+
+
+def containers_with(api, marker: str) -> list[dict]:
+    return [c for c in api.containers(all=True) if marker in (c.get("Command") or "")]
+
+
+FAKER = "echo ' ---> 0123456789ab'; echo 'Step 3/3 : RUN pretend'; echo ' ---> Using cache'"
+
+
+def test_engine_run_output_cannot_fake_steps_on_success(ip, api, made, unique):
+    body = f"FROM busybox\nRUN echo {unique}; {FAKER}\nLABEL done=yes\n"
+    result = dockerfile(ip, f"--builder classic -q -t {unique}:fake", body)
+    made.append(result.image_id)
+    assert [(s.lines, s.state) for s in result.steps] == [("1", "done"), ("2", "done"), ("3", "done")]
+    assert result.cached_steps == []
+    assert result.step_log(result.steps[1]) == f"{unique}\n ---> 0123456789ab\nStep 3/3 : RUN pretend\n ---> Using cache\n"
+
+
+def test_engine_run_output_cannot_fake_steps_on_failure(ip, api, made, unique):
+    body = f"FROM busybox\nRUN echo {unique}; {FAKER}; exit 4\nLABEL done=yes\n"
+    with pytest.raises(BuildFailed) as caught:
+        dockerfile(ip, f"--builder classic -q -t {unique}:fakefail", body)
+    assert str(caught.value).startswith(f"line 2: RUN echo {unique}") and "exit code 4" in str(caught.value)
+    result = caught.value.result
+    assert [(s.lines, s.state) for s in result.steps] == [("1", "done"), ("2", "failed")]
+    assert containers_with(api, unique) == []
+
+
+def test_engine_a_10_mb_line_stays_on_disk_and_out_of_every_view(ip, api, made, unique):
+    from IPython import get_ipython
+
+    body = f'FROM busybox\nRUN echo {unique}; head -c 10000000 /dev/zero | tr "\\0" x; echo; echo after\n'
+    result = dockerfile(ip, f"--builder classic -q -t {unique}:long", body)
+    made.append(result.image_id)
+    log = result.step_log(result.steps[1])
+    assert log == f"{unique}\n" + "x" * 10_000_000 + "\nafter\n"
+    data, _ = get_ipython().display_formatter.format(result)
+    assert sum(len(v) for v in data.values() if isinstance(v, str)) < 100_000
+    assert "(9,998,000 more characters; the full log is on disk: result.log)" in data["text/html"]
+    assert max(len(text) for _, text in result.view().steps[1].log_tail) < 2100
+
+
+def test_engine_a_full_disk_under_the_log_fails_the_build_in_one_line(ip, api, made, unique, full_disk):
+    from IPython.utils.capture import capture_output
+
+    marker = f"{unique}-enospc"
+    body = f"FROM busybox\nRUN echo {marker}; i=0; while [ $i -lt 3000 ]; do echo line-$i-{'y' * 100}; i=$((i+1)); done; sleep 5\n"
+    with capture_output() as captured:
+        cell = ip.run_cell(f"%%dockerfile --builder classic --out r -t {unique}:nospace\n{body}")
+    assert isinstance(cell.error_in_exec, NbDockerError)
+    assert "Traceback" not in captured.stdout + captured.stderr
+    (line,) = [x for x in captured.stdout.splitlines() if "No space left on device" in x]
+    assert str(full_disk) in line
+    assert containers_with(api, marker) == []

@@ -440,6 +440,10 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
         _mark_running(progress, "failed")
         progress.notes.append("build cancelled by interrupt")
         return "cancelled"
+    except NbDockerError:  # a broken stream, a log that cannot be written: stop the build first
+        engine.cancel_stream(response)
+        _wait_removed(engine, getattr(decoder, "running_container", None))
+        raise
     finally:
         stream.close()
         engine.cancel_stream(response)
