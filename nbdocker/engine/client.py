@@ -7,7 +7,9 @@ endpoint and what to do.
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
+import json
 import os
 import queue
 import re
@@ -249,7 +251,13 @@ class Engine:
     def _messages(self, response: Any) -> Iterator[dict[str, Any]]:
         try:
             with self.translated("build stream"):
-                yield from self.sdk._stream_helper(response, decode=True)
+                # Raw chunks, decoded here: docker-py decodes each chunk's UTF-8 on its own.
+                yield from json_messages(self.sdk._stream_helper(response, decode=False))
+        except TruncatedStream as err:
+            raise EngineError(
+                f"the build stream from the engine at {self.base_url} ended inside a message "
+                f"({err}); the build's outcome is unknown and nothing is reported as built: build "
+                "again") from None
         except EngineUnavailable as err:
             # Mid-stream the endpoint answered before: it went away (killed, restarted, the socket
             # closed). urllib3 says "Connection broken: IncompleteRead(0 bytes read)".
@@ -288,6 +296,44 @@ class Engine:
         if self._api is not None:
             self._api.close()
             self._api = None
+
+
+class TruncatedStream(ValueError):
+    """A JSON stream that ended inside a value (docker-py raises a bare StreamParseError)."""
+
+
+_JSON_SPACE = " \t\r\n"
+
+
+def json_messages(chunks: Iterable[bytes | str]) -> Iterator[Any]:
+    """The JSON values of a stream of concatenated JSON texts, however it was cut into chunks.
+
+    docker-py decodes each HTTP chunk as UTF-8 on its own, so a character cut between two chunks
+    became two or three U+FFFD (a `€`: three); here the bytes are decoded incrementally. A stream
+    that ends inside a value raises `TruncatedStream`.
+    """
+    decoder = json.JSONDecoder()
+    utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+    buffered = ""
+    for chunk in chunks:
+        buffered += utf8.decode(chunk) if isinstance(chunk, bytes) else chunk
+        pos, end = 0, len(buffered)
+        while True:
+            while pos < end and buffered[pos] in _JSON_SPACE:
+                pos += 1
+            if pos >= end:
+                break
+            try:
+                value, pos_after = decoder.raw_decode(buffered, pos)
+            except json.JSONDecodeError:
+                break  # an unfinished value: wait for the next chunk
+            yield value
+            pos = pos_after
+        buffered = buffered[pos:]
+    buffered = (buffered + utf8.decode(b"", final=True)).strip(_JSON_SPACE)
+    if buffered:
+        raise TruncatedStream(f"{len(buffered.encode('utf-8', 'replace')):,} bytes of an unfinished "
+                              f"message: {buffered[:40]!r}")
 
 
 def pumped(source: Iterable[T], poll: float, name: str = "nbdocker-stream") -> Iterator[T | None]:
