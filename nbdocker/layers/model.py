@@ -28,6 +28,7 @@ class Change:
     files: int = 1  # for a removed directory: how many paths it hid
     link: str = ""
     opaque: bool = False  # removed by an opaque directory marker
+    sources: tuple[int, ...] = ()  # for a removal: the layers that had written what it hides
 
 
 @dataclass
@@ -113,6 +114,7 @@ def _remove(tree: dict[str, tuple[int, Entry]], order: SortedPaths, path: str, c
     own = tree.get(path)
     gone = list(order.below(path)) if own is None or own[1].kind == DIR else []
     hidden = sum(tree[p][1].size for p in gone)
+    sources = {tree[p][0] for p in gone if tree[p][1].size} | ({own[0]} if own is not None and not keep_self else set())
     for p in gone:
         del tree[p]
     if own is not None and not keep_self:
@@ -122,4 +124,4 @@ def _remove(tree: dict[str, tuple[int, Entry]], order: SortedPaths, path: str, c
         return  # a whiteout of nothing below (dive shows it; the image lost nothing)
     kind = own[1].kind if own is not None else DIR
     changes.append(Change(path, REMOVED, hidden, kind, len(gone) + (0 if keep_self or own is None else 1),
-                          opaque=opaque))
+                          opaque=opaque, sources=tuple(sorted(sources))))
