@@ -12,7 +12,8 @@ import collections
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -164,17 +165,21 @@ def start_failure(message: str) -> tuple[str, int]:
 def run_container(engine: Engine, image: str, command: list[str] | None = None, *, rm: bool = False,
                   name: str | None = None, env: Iterable[str] | None = None, workdir: str | None = None,
                   entrypoint: str | None = None, user: str | None = None, network: str | None = None,
-                  interactive: bool = False, tty: bool = False) -> RunResult:
-    """`docker run [--rm] [--name] [-e]… [-w] [--entrypoint] [-u] [--network] [-i] [-t] IMAGE [CMD…]`.
+                  interactive: bool = False, tty: bool = False,
+                  detach: bool = False) -> RunResult | DetachedRun:
+    """`docker run [-d] [--rm] [--name] [-e]… [-w] [--entrypoint] [-u] [--network] [-i] [-t] IMAGE [CMD…]`.
 
     Output streams to sys.stdout / sys.stderr as it arrives; a non-zero exit raises CommandFailed
-    with the result; an interrupt stops the container and raises RunInterrupted.
+    with the result; an interrupt stops the container and raises RunInterrupted. With `detach`
+    the container is started and left running: its id is returned (a DetachedRun).
     """
     check_image_argument(image)
     environment = parse_env(env)
     notes: list[str] = []
-    if interactive or tty:
+    if (interactive or tty) and not detach:
         print(TTY_NOTE, flush=True)
+    elif interactive or tty:
+        notes.append(TTY_NOTE.split(" (output")[0])
     mode = network
     if mode is None:
         mode, note = default_network(engine)
@@ -188,6 +193,8 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
     if entrypoint is not None:
         # The CLI passes --entrypoint as one word (not split); "" resets the image's entrypoint.
         kwargs["entrypoint"] = [entrypoint]
+    if detach:
+        return _run_detached(engine, image, kwargs, rm, notes)
     created = _create(engine, image, kwargs)
     cid = created["Id"]
     notes += [f"warning: {w}" for w in created.get("Warnings") or []]
@@ -207,6 +214,47 @@ def run_container(engine: Engine, image: str, command: list[str] | None = None, 
         raise CommandFailed(f"container {result.name} ({image}) exited with code {result.exit_code}",
                             result)
     return result
+
+
+@dataclass
+class DetachedRun(Result):
+    """`%docker run -d`: the container's full id, as the CLI prints it (`str()` is the id alone,
+    so `$(docker run -d …)` substitutes it); the container keeps running."""
+
+    container_id: str
+    name: str
+    image: str
+    auto_remove: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def view(self) -> views.LinesView:
+        return views.LinesView("run", [("ok", self.container_id)])
+
+    def __str__(self) -> str:
+        return self.container_id
+
+
+def _run_detached(engine: Engine, image: str, kwargs: dict[str, Any], rm: bool,
+                  notes: list[str]) -> DetachedRun:
+    """Create and start, attach nothing: `--rm` becomes the engine's AutoRemove, as in the CLI,
+    because nobody is there to remove the container when it exits."""
+    created = _create(engine, image, dict(kwargs, auto_remove=rm))
+    cid = created["Id"]
+    for warning in created.get("Warnings") or []:  # the CLI prints these to stderr too
+        print(f"WARNING: {warning}", file=sys.stderr, flush=True)
+    try:
+        shown = engine.inspect_container(cid).get("Name", "").lstrip("/")
+    except EngineError:
+        shown = ""
+    try:
+        engine.start_container(cid)
+    except EngineError as err:
+        message, code = start_failure(str(err))
+        if rm:  # the engine removes an AutoRemove container whose start failed; make sure
+            _remove_quietly(engine, cid)
+        raise CommandFailed(f"container {shown or cid[:12]} ({image}) could not start: {message} "
+                            f"(exit code {code})") from None
+    return DetachedRun(cid, shown or cid[:12], image, auto_remove=rm, notes=notes)
 
 
 def _create(engine: Engine, image: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -491,15 +539,26 @@ def merge_logs(stdout: bytes, stderr: bytes, *, timestamps: bool = False) -> lis
     return [(stream, text) for _, stream, _, text in entries]
 
 
+def tail_lines(tail: str | None) -> int | None:
+    """`--tail N`: a number of lines, or None for all (`all`, or a negative number, as the CLI)."""
+    if tail in (None, "all"):
+        return None
+    try:
+        lines = int(tail)
+    except ValueError:
+        raise UsageError(f"--tail {tail!r}: expected a number of lines or 'all'", "%docker logs") from None
+    return lines if lines >= 0 else None
+
+
 def show_logs(engine: Engine, container: str, *, timestamps: bool = False,
-              tail: str | None = None) -> None:
-    """`docker logs [-t] [--tail N] CONTAINER`: prints stdout and stderr, each to its own stream."""
+              tail: str | None = None, follow: bool = False) -> None:
+    """`docker logs [-f] [-t] [--tail N] CONTAINER`: prints stdout and stderr, each to its own stream."""
+    if follow:
+        return follow_logs(engine, container, timestamps=timestamps, tail=tail)
     kwargs: dict[str, Any] = dict(timestamps=True, stream=False, follow=False)
-    if tail not in (None, "all"):
-        try:
-            kwargs["tail"] = int(tail)
-        except ValueError:
-            raise UsageError(f"--tail {tail!r}: expected a number of lines or 'all'", "%docker logs") from None
+    lines = tail_lines(tail)
+    if lines is not None:
+        kwargs["tail"] = lines
     try:
         out = engine.container_logs(container, stdout=True, stderr=False, **kwargs)
         err = engine.container_logs(container, stdout=False, stderr=True, **kwargs)
@@ -512,6 +571,93 @@ def show_logs(engine: Engine, container: str, *, timestamps: bool = False,
         entries = entries[len(entries) - kwargs["tail"]:] if kwargs["tail"] > 0 else []
     for stream, text in entries:
         _write(sys.stdout if stream == 1 else sys.stderr, text)
+
+
+class LogsInterrupted(NbDockerError):
+    """The cell was interrupted while following logs: following stopped, the container did not."""
+
+    prefix = "interrupted"
+
+
+class CoalescedOutput:
+    """Text for stdout and stderr, written at most once per `interval` seconds, in arrival order.
+
+    A chatty container sends thousands of frames a second; a flush per frame is an IOPub message
+    per frame, which frontends drop. The order across the two streams is kept: consecutive pieces
+    of one stream are joined, a change of stream starts a new write.
+    """
+
+    def __init__(self, interval: float = POLL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval, self.clock = interval, clock
+        self._pending: list[tuple[int, str]] = []
+        self._last = float("-inf")
+        self.writes = 0  # flushes that wrote something (for tests)
+
+    def add(self, stream: int, text: str) -> None:
+        """Queue `text` for stream 1 (stdout) or 2 (stderr); write if the interval has passed."""
+        if text:
+            self._pending.append((stream, text))
+        self.tick()
+
+    def tick(self) -> None:
+        """Write what is pending if the last write was at least `interval` ago."""
+        if self._pending and self.clock() - self._last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything pending now."""
+        if not self._pending:
+            return
+        groups: list[tuple[int, list[str]]] = []
+        for stream, text in self._pending:
+            if groups and groups[-1][0] == stream:
+                groups[-1][1].append(text)
+            else:
+                groups.append((stream, [text]))
+        self._pending = []
+        self._last = self.clock()
+        for stream, texts in groups:  # looked up now: the kernel (and tests) replace sys.stdout
+            _write(sys.stdout if stream == 1 else sys.stderr, "".join(texts))
+        self.writes += 1
+
+
+def follow_logs(engine: Engine, container: str, *, timestamps: bool = False,
+                tail: str | None = None) -> None:
+    """`docker logs -f`: the output so far, then live output until the container exits.
+
+    An interrupt (Ctrl-C, the notebook's stop button) stops following and never the container:
+    it raises LogsInterrupted, one line.
+    """
+    lines = tail_lines(tail)
+    try:
+        tty = bool((engine.inspect_container(container).get("Config") or {}).get("Tty"))
+        stream = engine.follow_logs(container, tty=tty, timestamps=timestamps, tail=lines)
+    except EngineError as error:
+        if status_code(error) == 404:
+            raise EngineError(f"No such container: {container}") from None
+        raise
+    decoders = {n: codecs.getincrementaldecoder("utf-8")("replace") for n in (1, 2)}
+    output = CoalescedOutput()
+    events = pumped(stream, POLL_SECONDS, f"nbdocker-logs-{container[:40]}")
+    interrupted = False
+    try:
+        for frame in events:
+            if frame is None:  # a tick: nothing arrived for a while
+                output.tick()
+                continue
+            for number, data in zip((1, 2), frame):
+                if data:
+                    output.add(number, decoders[number].decode(data))
+        for number, decoder in decoders.items():
+            output.add(number, decoder.decode(b"", final=True))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        events.close()
+        stream.close()  # shuts the connection: the reader thread ends, the container runs on
+        output.flush()
+    if interrupted:
+        raise LogsInterrupted(f"stopped following the logs of {container}; the container keeps running")
 
 
 # ---------------------------------------------------------------- the parser tree
@@ -536,6 +682,8 @@ def register(sub: Any, image_sub: Any) -> None:
 
 def add_run(sub: Any, name: str = "run", prog: str | None = None) -> None:
     p = cli.add_command(sub, name, _run_run, "Create and run a new container from an image", prog=prog)
+    p.add_argument("-d", "--detach", action="store_true",
+                   help="Run container in background and print container ID")
     p.add_argument("--rm", action="store_true", help="Automatically remove the container when it exits")
     p.add_argument("--name", help="Assign a name to the container")
     p.add_argument("-e", "--env", action="append", metavar="KEY=VALUE", help="Set environment variables")
@@ -556,7 +704,7 @@ def add_run(sub: Any, name: str = "run", prog: str | None = None) -> None:
 def _run_run(session: cli.Session, a: argparse.Namespace) -> Any:
     return run_container(session.engine, a.image, a.command, rm=a.rm, name=a.name, env=a.env,
                          workdir=a.workdir, entrypoint=a.entrypoint, user=a.user, network=a.network,
-                         interactive=a.interactive, tty=a.tty)
+                         interactive=a.interactive, tty=a.tty, detach=a.detach)
 
 
 def add_ps(sub: Any, name: str = "ps", prog: str | None = None, aliases: tuple[str, ...] = ()) -> None:
@@ -585,10 +733,14 @@ def _run_rm(session: cli.Session, a: argparse.Namespace) -> Any:
 
 def add_logs(sub: Any, name: str = "logs", prog: str | None = None) -> None:
     p = cli.add_command(sub, name, _run_logs, "Fetch the logs of a container", prog=prog)
+    p.add_argument("-f", "--follow", action="store_true",
+                   help="Follow log output until the container exits (interrupt to stop following; "
+                        "the container keeps running)")
     p.add_argument("-t", "--timestamps", action="store_true", help="Show timestamps")
     p.add_argument("-n", "--tail", metavar="N", help="Number of lines to show from the end (default all)")
     p.add_argument("container", metavar="CONTAINER")
 
 
 def _run_logs(session: cli.Session, a: argparse.Namespace) -> Any:
-    return show_logs(session.engine, a.container, timestamps=a.timestamps, tail=a.tail)
+    return show_logs(session.engine, a.container, timestamps=a.timestamps, tail=a.tail,
+                     follow=a.follow)

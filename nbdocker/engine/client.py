@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import docker
 import docker.auth
 import docker.errors
+import docker.utils
 import requests.exceptions
 import urllib3.exceptions
 
@@ -140,11 +141,14 @@ class Engine:
         return self.call("inspect container", self.sdk.inspect_container, checked_container(name))
 
     def create_container(self, image: str, *, network_mode: str | None = None,
-                         **config: Any) -> dict[str, Any]:
-        """POST /containers/create; `config` takes the SDK's names (command, environment …)."""
+                         auto_remove: bool = False, **config: Any) -> dict[str, Any]:
+        """POST /containers/create; `config` takes the SDK's names (command, environment …).
+
+        `auto_remove` is the engine's HostConfig.AutoRemove (`run -d --rm`): the engine removes
+        the container when it exits, with nobody attached."""
         api = self.sdk
         with self.translated("create container"):
-            host_config = api.create_host_config(network_mode=network_mode)
+            host_config = api.create_host_config(network_mode=network_mode, auto_remove=auto_remove)
             return api.create_container(checked_image(image), host_config=host_config, **config)
 
     def attach_container(self, cid: str) -> Any:
@@ -183,6 +187,53 @@ class Engine:
         return self.call("logs", self.sdk.logs, checked_container(name), stdout=stdout,
                          stderr=stderr, **options)
 
+    def follow_logs(self, name: str, *, tty: bool = False, timestamps: bool = False,
+                    tail: int | None = None) -> ClosingStream:
+        """GET /containers/{name}/logs?follow=1: (stdout, stderr) frames, in the engine's order,
+        until the container exits. No read timeout (a container may be silent for hours);
+        close() stops following (the container is not touched)."""
+        api = self.sdk
+        params = {"stdout": 1, "stderr": 1, "follow": 1, "timestamps": int(timestamps),
+                  "tail": "all" if tail is None else str(tail)}
+        with self.translated("logs"):
+            response = api._get(api._url("/containers/{0}/logs", checked_container(name)),
+                                params=params, stream=True, timeout=None)
+            try:
+                api._raise_for_status(response)
+            except BaseException:
+                response.close()  # a 404 must not leave the connection open
+                raise
+
+        def translated() -> Iterator[tuple[bytes | None, bytes | None]]:
+            with self.translated("logs"):
+                yield from log_frames(response, tty)
+        return ClosingStream(translated(), response)
+
+    def prune_containers(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """POST /containers/prune: every stopped container the filters match."""
+        return self.call("prune containers", self.sdk.prune_containers, filters=filters) or {}
+
+    def list_volumes(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET /volumes."""
+        found = self.call("list volumes", self.sdk.volumes, filters=filters or None) or {}
+        return found.get("Volumes") or []
+
+    def prune_volumes(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """POST /volumes/prune: every volume no container uses that the filters match."""
+        return self.call("prune volumes", self.sdk.prune_volumes, filters=filters) or {}
+
+    def prune_build_cache(self, filters: dict[str, Any], all: bool = False,
+                          timeout: float | None = None) -> dict[str, Any]:
+        """POST /build/prune (BuildKit's cache; `all` also takes internal and frontend
+        records). The engine deletes the records as it answers: work, given `timeout`."""
+        api = self.sdk
+        params: dict[str, Any] = {"filters": docker.utils.convert_filters(filters)} if filters else {}
+        if all:
+            params["all"] = "1"
+        with self.translated("prune build cache"):
+            return api._result(api._post(api._url("/build/prune"), params=params,
+                                         timeout=timeout or max(self.timeout, WORK_TIMEOUT)), True)
+
     # ------------------------------------------------------------ registries
 
     def authenticate(self, payload: dict[str, str], timeout: float) -> dict[str, Any]:
@@ -193,14 +244,16 @@ class Engine:
             response = api._post_json(api._url("/auth"), data=payload, timeout=timeout)
             return api._result(response, json=True)
 
-    def push_stream(self, repository: str, tag: str, auth: dict[str, str] | None) -> Any:
+    def push_stream(self, repository: str, tag: str | None, auth: dict[str, str] | None) -> Any:
         """POST /images/{name}/push: decoded progress messages, with no read timeout (a big layer
-        may upload in silence); close() it to stop the push."""
+        may upload in silence); close() it to stop the push. `tag` None pushes every tag of the
+        repository (`push --all-tags`), one after the other in one stream."""
         api = self.sdk
         headers = {"X-Registry-Auth": docker.auth.encode_header(auth)} if auth else {}
         with self.translated("push"):
             response = api._post_json(api._url("/images/{0}/push", checked_image(repository)), None,
-                                      headers=headers, stream=True, params={"tag": tag}, timeout=None)
+                                      headers=headers, stream=True, params={"tag": tag} if tag else {},
+                                      timeout=None)
             api._raise_for_status(response)
         return ClosingStream(self._decoded(response, "push"), response)
 
@@ -381,6 +434,29 @@ def pumped(source: Iterable[T], poll: float, name: str = "nbdocker-stream") -> I
             yield value
     finally:
         stop.set()
+
+
+def log_frames(response: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """(stdout, stderr) pieces of a logs response as they arrive.
+
+    Unlike attach, logs come as an HTTP body (chunked), so the frames are read through the
+    response, not the raw socket. Without a TTY each frame has an 8-byte header: stream (1 stdout,
+    2 stderr), three zero bytes, a big-endian length; with a TTY the body is plain stdout.
+    """
+    if tty:
+        for chunk in response.iter_content(chunk_size=None):
+            yield chunk, None
+        return
+    raw = response.raw
+    while True:
+        header = raw.read(8)
+        if len(header) < 8:
+            return
+        length = int.from_bytes(header[4:8], "big")
+        data = raw.read(length) if length else b""
+        if length and not data:
+            return
+        yield (data, None) if header[0] != 2 else (None, data)
 
 
 def api_error_message(err: docker.errors.APIError) -> str:
