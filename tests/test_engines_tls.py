@@ -8,6 +8,7 @@ the engine's CA must win for these connections to work at all.
 from __future__ import annotations
 
 import _thread
+import json
 import socket
 import subprocess
 import threading
@@ -203,3 +204,18 @@ def test_plain_tcp_works_and_warns_once(ip, engine, plain_tcp, monkeypatch, caps
     assert ip.run_line_magic("docker", "images -q busybox")
     assert "WARNING" not in capsys.readouterr().err  # once per endpoint
     assert "plain TCP, no TLS" in str(nbdocker.status())
+
+
+def test_the_quickstart_runs_unchanged_over_tls_and_shows_no_secret(tls_leg, tmp_path):
+    # binder/README.md: a notebook pointed at a remote TLS engine by environment variables and cert
+    # files. Nothing of the key (nor any PEM block) may reach the saved notebook, widget state included.
+    from test_quickstart import _execute
+
+    env = dict(tls_leg.env, REQUESTS_CA_BUNDLE=BUNDLE, CURL_CA_BUNDLE=BUNDLE)
+    nb = _execute(tmp_path, env)
+    saved = json.dumps(nb)
+    assert "engine ready" in saved and tls_leg.url in saved and "TLS, server verified" in saved
+    key = (tls_leg.certs / "key.pem").read_text()
+    body = "".join(key.strip().splitlines()[1:-1])
+    assert "PRIVATE KEY" not in saved and "BEGIN CERTIFICATE" not in saved
+    assert not any(chunk in saved for chunk in (body[i:i + 40] for i in range(0, len(body) - 40, 40)))
