@@ -198,3 +198,125 @@ def test_logs_f_of_a_missing_container_is_one_line(ip, engine, unique):
     with pytest.raises(EngineError) as info:
         ip.run_line_magic("docker", f"logs -f {unique}-missing")
     assert str(info.value) == f"No such container: {unique}-missing"
+
+
+# ---------------------------------------------------------------- push -a (pure)
+
+OPEN = "127.0.0.1:5000"
+D1 = "sha256:97e66ec71cfac5d46b16e9a561802c24203451cee03e094c0d0b5357046cfdd9"
+D2 = "sha256:" + "1" * 64
+# Recorded from Engine 20.10 pushing two tags (`a`, then `b`) in one stream (progress ticks left out).
+PUSH_ALL_STREAM = [
+    {"status": "The push refers to repository [127.0.0.1:5000/nbdprobe/z]"},
+    {"status": "Preparing", "progressDetail": {}, "id": "49f36654f69b"},
+    {"status": "Preparing", "progressDetail": {}, "id": "ee7f708866f4"},
+    {"status": "Mounted from nbdprobe/docker", "progressDetail": {}, "id": "ee7f708866f4"},
+    {"status": "Pushing", "progressDetail": {"current": 512, "total": 1024}, "id": "49f36654f69b"},
+    {"status": "Pushed", "progressDetail": {}, "id": "49f36654f69b"},
+    {"status": f"a: digest: {D1} size: 735"},
+    {"progressDetail": {}, "aux": {"Tag": "a", "Digest": D1, "Size": 735}},
+    {"status": "Preparing", "progressDetail": {}, "id": "ee7f708866f4"},
+    {"status": "Layer already exists", "progressDetail": {}, "id": "ee7f708866f4"},
+    {"status": f"b: digest: {D2} size: 527"},
+    {"progressDetail": {}, "aux": {"Tag": "b", "Digest": D2, "Size": 527}},
+]
+
+
+def test_push_all_tags_parses_a_and_all_tags():
+    for line in ("push -a r/x", "push --all-tags r/x", "image push -a r/x"):
+        a = parse(line)
+        assert a.all_tags and a.name == "r/x"
+    assert not parse("push r/x:1").all_tags
+
+
+def test_an_all_tags_stream_gives_each_tag_its_digest_and_its_layers():
+    from nbdocker.commands.registry import Transfer, render_transfer_html, render_transfer_text
+
+    t = Transfer("push", "127.0.0.1:5000/nbdprobe/z", per_tag=True, expected_tags=2)
+    t.feed(PUSH_ALL_STREAM[0])
+    t.feed(PUSH_ALL_STREAM[1])
+    assert "tag 1 of 2" in t.summary()
+    printed = [line for m in PUSH_ALL_STREAM[2:] for line in t.feed(m)]
+    t.finish()
+    assert [(p.tag, p.digest, p.size) for p in t.tags] == [("a", D1, 735), ("b", D2, 527)]
+    assert [(l.id, l.status) for l in t.tags[0].layers] == [
+        ("49f36654f69b", "Pushed"), ("ee7f708866f4", "Mounted from nbdprobe/docker")]
+    assert [(l.id, l.status) for l in t.tags[1].layers] == [("ee7f708866f4", "Layer already exists")]
+    assert f"a: digest: {D1} size: 735" in printed and f"b: digest: {D2} size: 527" in printed
+    assert t.summary() == "push 127.0.0.1:5000/nbdprobe/z: done — 2 tags"
+    text = render_transfer_text(t)
+    assert f"a: digest: {D1} size: 735" in text and f"b: digest: {D2} size: 527" in text
+    assert_script_free(render_transfer_html(t), D2)
+
+
+def test_an_all_tags_stream_that_fails_in_the_second_tag_keeps_the_first():
+    from nbdocker.commands.registry import Transfer
+
+    t = Transfer("push", "r", per_tag=True, expected_tags=2)
+    for m in PUSH_ALL_STREAM[:8] + [{"errorDetail": {"message": EVIL}, "error": EVIL}]:
+        t.feed(m)
+    assert [p.tag for p in t.tags] == ["a"] and t.state == "failed" and t.error == " ".join(EVIL.split())
+
+
+# ---------------------------------------------------------------- push -a (real registry)
+
+
+@pytest.fixture
+def no_credentials(tmp_path, monkeypatch):
+    """No credentials from this machine's docker config (the open registry needs none)."""
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+
+
+def _manifest_digest(repository: str, tag: str) -> str | None:
+    """The digest the registry serves for repository:tag (None when it has no such tag)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://{OPEN}/v2/{repository}/manifests/{tag}", method="HEAD",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers["Docker-Content-Digest"]
+    except urllib.error.HTTPError as err:
+        if err.code == 404:
+            return None
+        raise
+
+
+def test_push_a_pushes_every_tag_of_the_repository_and_nothing_else(ip, api, unique, capsys,
+                                                                   no_credentials):
+    from test_registry import build_unique
+
+    repo = f"{OPEN}/{unique}/all"
+    made = [f"{repo}:a", f"{repo}:b", f"{repo}:c", f"{OPEN}/{unique}/other:x"]
+    try:
+        build_unique(api, made[0])
+        api.tag(made[0], repo, "b")
+        api.tag("busybox:latest", repo, "c")  # another image: its own digest
+        api.tag(made[0], f"{OPEN}/{unique}/other", "x")  # another repository: not pushed
+        r = ip.run_line_magic("docker", f"push -a {repo}")
+        assert [t.tag for t in r.tags] == ["a", "b", "c"]
+        assert r.digests["a"] == r.digests["b"] != r.digests["c"]
+        for pushed in r.tags:  # each tag: its progress finished, its digest what the registry serves
+            assert pushed.layers and all(layer.done for layer in pushed.layers)
+            assert _manifest_digest(f"{unique}/all", pushed.tag) == pushed.digest
+        assert _manifest_digest(f"{unique}/other", "x") is None
+        out = capsys.readouterr().out
+        for tag, digest in r.digests.items():
+            assert f"{tag}: digest: {digest}" in out and f"{tag}: digest: {digest}" in str(r)
+    finally:
+        for ref in made:
+            docker_cli("rmi", ref, check=False)
+
+
+def test_push_a_with_a_tag_or_without_any_tag_is_one_line(ip, engine, unique, no_credentials):
+    from nbdocker.commands.registry import TransferFailed
+
+    with pytest.raises(UsageError, match="tag can't be used with --all-tags/-a"):
+        ip.run_line_magic("docker", f"push -a {OPEN}/{unique}/x:1")
+    with pytest.raises(TransferFailed) as info:
+        ip.run_line_magic("docker", f"push --all-tags {OPEN}/{unique}/nothing")
+    assert info.value._render_traceback_() == [f"push failed: {OPEN}/{unique}/nothing: no tag of this "
+                                               "repository is here (tag an image with that name first: "
+                                               "%docker tag IMAGE NAME:TAG)"]

@@ -342,6 +342,16 @@ def _one_line(text: str) -> str:
 
 
 @dataclass
+class TagPush:
+    """One tag of a `push --all-tags`: its digest, manifest size and the layers it sent."""
+
+    tag: str
+    digest: str
+    size: int | None
+    layers: list[LayerProgress]
+
+
+@dataclass
 class Transfer:
     """The state of a push or pull, built from its stream messages (pure: no engine, no display)."""
 
@@ -354,6 +364,11 @@ class Transfer:
     status: str | None = None  # pull: "Downloaded newer image for …" / "Image is up to date for …"
     error: str | None = None
     state: str = "running"  # running, done, failed, interrupted
+    # `push --all-tags`: the engine pushes the tags one after the other in one stream, each
+    # ending with an aux {Tag, Digest, Size}; the layers seen since the last one are that tag's.
+    per_tag: bool = False
+    expected_tags: int = 0
+    tags: list[TagPush] = field(default_factory=list)
 
     def feed(self, message: dict[str, Any]) -> list[str]:
         """Take one message; returns the lines the CLI would print without a terminal."""
@@ -365,6 +380,10 @@ class Transfer:
         if isinstance(aux, dict) and aux.get("Digest"):
             self.digest = aux["Digest"]
             self.size = aux.get("Size", self.size)
+            if self.per_tag and aux.get("Tag"):
+                self.tags.append(TagPush(str(aux["Tag"]), self.digest, self.size,
+                                         list(self.layers.values())))
+                self.layers = {}  # the next tag's progress starts afresh
             return []
         status = str(message.get("status") or "")
         ident = message.get("id")
@@ -386,7 +405,7 @@ class Transfer:
             self.digest = status.split(" ", 1)[1].strip()
         elif status.startswith("Status: "):
             self.status = status.split(" ", 1)[1].strip()
-        elif ": digest: " in status and self.digest is None:
+        elif ": digest: " in status and (self.digest is None or self.per_tag):
             words = status.split()
             self.digest = words[2] if len(words) > 2 else None
             if "size:" in words and words.index("size:") + 1 < len(words):
@@ -427,6 +446,12 @@ class Transfer:
         state = {"done": "done", "failed": "failed", "interrupted": "interrupted"}.get(self.state)
         if state:
             text += f": {state}"
+        if self.per_tag:
+            count = max(self.expected_tags, len(self.tags))
+            if self.state == "running" and len(self.tags) < count:
+                text += f" — tag {len(self.tags) + 1} of {count}"
+            else:
+                text += f" — {len(self.tags)} tag{'' if len(self.tags) == 1 else 's'}"
         if self.layers:
             text += f" — {self.done_layers}/{len(self.layers)} layers"
         current, total = self.bytes
@@ -451,7 +476,8 @@ def render_transfer_text(t: Transfer) -> str:
         size = f"  {human_size(min(layer.current, layer.total))}/{human_size(layer.total)}" \
             if layer.total > 0 and not layer.done else ""
         lines.append(f"  {layer.id}  {layer.status:<22} {text_bar(layer.fraction)}{size}")
-    if t.digest:
+    lines += [f"{tag.tag}: digest: {tag.digest} size: {tag.size}" for tag in t.tags]
+    if t.digest and not t.per_tag:
         lines.append(f"digest: {t.digest}")
     if t.error:
         lines.append(f"error: {t.error}")
@@ -485,7 +511,9 @@ def render_transfer_html(t: Transfer) -> str:
              f"{views.esc(t.summary())}</div>"]
     if rows:
         parts.append(f"<table>{''.join(rows)}</table>")
-    if t.digest:
+    parts += [f'<div class="nbd-muted">{views.esc(tag.tag)}: digest: {views.esc(tag.digest)}</div>'
+              for tag in t.tags]
+    if t.digest and not t.per_tag:
         parts.append(f'<div class="nbd-muted">digest: {views.esc(t.digest)}</div>')
     if t.error:
         parts.append(f'<div class="nbd-error">{views.esc(t.error)}</div>')
@@ -566,6 +594,12 @@ class TransferResult(Result):
     lines: list[str]
     size: int | None = None
     status: str | None = None
+    tags: list[TagPush] = field(default_factory=list)  # `push --all-tags`: one per tag, in order
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """`push --all-tags`: each tag's digest."""
+        return {t.tag: t.digest for t in self.tags}
 
     def view(self) -> views.LinesView:
         lines = [("info", line) for line in self.lines]
@@ -602,14 +636,15 @@ def explain_transfer_error(key: str, message: str) -> str:
     return text
 
 
-def _transfer(engine: Engine, action: str, ref: Reference, tag: str,
+def _transfer(engine: Engine, action: str, ref: Reference, tag: str | None,
               start: Callable[[Any, dict[str, str]], Any], quiet: bool,
-              result_type: type[TransferResult]) -> TransferResult:
-    """Run one push or pull stream: progress, in-band errors, interrupts."""
+              result_type: type[TransferResult], expected_tags: int = 0) -> TransferResult:
+    """Run one push or pull stream: progress, in-band errors, interrupts (`tag` None: every tag)."""
     key = registry_of(ref)
-    shown = f"{ref.repository}{'@' if tag.startswith('sha256:') else ':'}{tag}"
+    shown = ref.repository if tag is None else \
+        f"{ref.repository}{'@' if tag.startswith('sha256:') else ':'}{tag}"
     auth = auth_config_for(key)
-    transfer = Transfer(action, shown)
+    transfer = Transfer(action, shown, per_tag=tag is None, expected_tags=expected_tags)
     live = not quiet and live_updates_supported()
     display = LiveDisplay(TransferProgress(transfer)) if live else None
     try:
@@ -639,11 +674,44 @@ def _transfer(engine: Engine, action: str, ref: Reference, tag: str,
     if transfer.error:
         raise TransferFailed(action, f"{shown}: {explain_transfer_error(key, transfer.error)}")
     return result_type(action, shown, transfer.digest, list(transfer.layers.values()), transfer.lines,
-                       size=transfer.size, status=transfer.status)
+                       size=transfer.size, status=transfer.status, tags=transfer.tags)
 
 
-def push_image(engine: Engine, name: str, *, quiet: bool = False) -> PushResult:
-    """`docker push NAME[:TAG]` (the tag defaults to latest, as in the CLI since 20.10)."""
+def local_tags(engine: Engine, repository: str) -> list[str]:
+    """The tags this engine holds for `repository` (what `push --all-tags` will send)."""
+    found = engine.list_images(filters={"reference": [repository]})
+    prefix = repository + ":"
+    return sorted({t[len(prefix):] for image in found for t in image.get("RepoTags") or []
+                   if t.startswith(prefix)})
+
+
+def push_all_tags(engine: Engine, name: str, *, quiet: bool = False) -> PushResult:
+    """`docker push --all-tags NAME`: every tag of the repository, in one engine stream; the
+    result's `.tags` hold each tag's digest, size and layers, `.digests` maps tag to digest."""
+    ref = parse_reference(name, allow_digest=False)
+    if ref.tag:
+        raise UsageError("tag can't be used with --all-tags/-a", "%docker push")
+    expected = local_tags(engine, ref.repository)
+    if not expected:  # the engine would say "does not exist locally": say which name to tag
+        raise TransferFailed("push", f"{ref.repository}: no tag of this repository is here "
+                                     "(tag an image with that name first: %docker tag IMAGE NAME:TAG)")
+
+    def start(auth: dict[str, str]) -> Any:
+        return engine.push_stream(ref.repository, None, auth)
+
+    result = _transfer(engine, "push", ref, None, start, quiet, PushResult, len(expected))
+    assert isinstance(result, PushResult)
+    missing = [t for t in expected if t not in result.digests]
+    if missing:
+        raise TransferFailed("push", f"{result.reference}: the stream ended without a digest for "
+                                     f"{', '.join(missing)}", result)
+    return result
+
+
+def push_image(engine: Engine, name: str, *, quiet: bool = False, all_tags: bool = False) -> PushResult:
+    """`docker push [-a] NAME[:TAG]` (the tag defaults to latest, as in the CLI since 20.10)."""
+    if all_tags:
+        return push_all_tags(engine, name, quiet=quiet)
     ref = parse_reference(name, allow_digest=False)
     tag = ref.tag or "latest"
 
@@ -696,6 +764,8 @@ def register(sub: Any, image_sub: Any) -> None:
     for parent, prefix in ((sub, "%docker"), (image_sub, "%docker image")):
         p = cli.add_command(parent, "push", _run_push, "Upload an image to a registry",
                             prog=f"{prefix} push")
+        p.add_argument("-a", "--all-tags", action="store_true",
+                       help="Push all tagged images in the repository (NAME without a tag)")
         p.add_argument("-q", "--quiet", action="store_true", help="Suppress the progress output")
         p.add_argument("name", metavar="NAME[:TAG]")
         p = cli.add_command(parent, "pull", _run_pull, "Download an image from a registry",
@@ -715,7 +785,7 @@ def register(sub: Any, image_sub: Any) -> None:
 
 
 def _run_push(session: cli.Session, a: argparse.Namespace) -> Any:
-    return push_image(session.engine, a.name, quiet=a.quiet)
+    return push_image(session.engine, a.name, quiet=a.quiet, all_tags=a.all_tags)
 
 
 def _run_pull(session: cli.Session, a: argparse.Namespace) -> Any:
