@@ -1150,6 +1150,13 @@ def lint(text: str, hadolint: bool | str = True, base_env: BaseEnv | None = None
     status = "hadolint not asked"
     if hadolint:
         items, status = run_hadolint(text, hadolint if isinstance(hadolint, str) else None)
+        refused = [i for i in items or () if i.get("code") == "DL1000"]
+        if refused:
+            # hadolint's own parser is older than Docker's (heredocs, `EXPOSE 80:80`, empty CMD):
+            # its parse error is not the learner's; our parse, if it failed, already says so.
+            items = None
+            status = (f"hadolint could not read this Dockerfile (line {refused[0].get('line')}: "
+                      f"{str(refused[0].get('message', '')).strip()}); only nbdocker's rules ran")
         if items is not None:
             found += _from_hadolint(items, df)
     found = _apply_pragmas(found, text)
