@@ -1156,7 +1156,7 @@ def lint(text: str, hadolint: bool | str = True, base_env: BaseEnv | None = None
             # its parse error is not the learner's; our parse, if it failed, already says so.
             items = None
             status = (f"hadolint could not read this Dockerfile (line {refused[0].get('line')}: "
-                      f"{str(refused[0].get('message', '')).strip()}); only nbdocker's rules ran")
+                      f"{' '.join(str(refused[0].get('message', '')).split())}); only nbdocker's rules ran")
         if items is not None:
             found += _from_hadolint(items, df)
     found = _apply_pragmas(found, text)
