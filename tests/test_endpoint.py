@@ -170,3 +170,19 @@ def test_podman_is_recognised_from_version():
     assert ep.is_podman({"Components": [{"Name": "Podman Engine", "Version": "4.3.1"}]})
     assert not ep.is_podman({"Components": [{"Name": "Engine", "Version": "20.10.24"}]})
     assert not ep.is_podman({})
+
+
+def test_buildahs_framing_is_put_in_classic_words():
+    # Recorded from Podman 4.3.1's POST /build (compat API), one message per entry.
+    podman = [{"stream": "STEP 1/3: FROM busybox\n"}, {"stream": "STEP 2/3: RUN echo hi > /f\n"},
+              {"stream": "hi from the RUN\n"}, {"stream": "--> 3b4ed1eedec\n"},
+              {"stream": "STEP 3/3: CMD cat /f\n"}, {"stream": "--> Using cache " + "a" * 64 + "\n"},
+              {"stream": "COMMIT docker.io/library/h4raw:1\n"}, {"stream": "--> 7316a7dc8b1\n"},
+              {"stream": "Successfully tagged docker.io/library/h4raw:1\n"}, {"stream": "7" * 64 + "\n"},
+              {"aux": {"ID": "sha256:" + "7" * 64}}, {"stream": "partial STEP 9/9: x"}]
+    assert list(ep.classic_from_buildah(podman)) == [
+        {"stream": "Step 1/3 : FROM busybox\n"}, {"stream": "Step 2/3 : RUN echo hi > /f\n"},
+        {"stream": "hi from the RUN\n"}, {"stream": "Step 3/3 : CMD cat /f\n"},
+        {"stream": " ---> Using cache\n"},
+        {"stream": "Successfully tagged docker.io/library/h4raw:1\n"},
+        {"aux": {"ID": "sha256:" + "7" * 64}}, {"stream": "partial STEP 9/9: x"}]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +99,14 @@ def prune_cache_of(client, marker: str) -> None:
     Only those: other people's builds share this engine. (The per-build "build-context" entries
     carry no name of ours and stay.)
     """
-    for entry in client.df().get("BuildCache") or []:
+    for attempt in range(20):  # the engine runs one disk-usage query at a time, for everyone
+        try:
+            entries = client.df().get("BuildCache") or []
+            break
+        except Exception as err:  # noqa: BLE001 - only "already running" is retried
+            if "already running" not in str(err) or attempt == 19:
+                raise
+            time.sleep(0.5)
+    for entry in entries:
         if marker in (entry.get("Description") or "") and not entry.get("InUse"):
             client.prune_builds(filters={"id": [entry["ID"]]})

@@ -25,8 +25,8 @@ import docker.utils
 import requests.exceptions
 import urllib3.exceptions
 
-from nbdocker.engine.endpoint import (TLSFiles, endpoint_settings, is_podman, locate_endpoint, open_client,
-                                      transport_reason)
+from nbdocker.engine.endpoint import (TLSFiles, classic_from_buildah, endpoint_settings, is_podman,
+                                      locate_endpoint, open_client, transport_reason)
 from nbdocker.errors import EngineError, EngineUnavailable, UsageError
 from nbdocker.references import check_image_argument
 
@@ -151,10 +151,20 @@ class Engine:
             host_config = api.create_host_config(network_mode=network_mode, auto_remove=auto_remove)
             return api.create_container(checked_image(image), host_config=host_config, **config)
 
-    def attach_container(self, cid: str) -> Any:
-        """POST /containers/{id}/attach: (stdout, stderr) frames, logs included; close() it after."""
-        return self.call("attach", self.sdk.attach, checked_container(cid), stdout=True, stderr=True,
-                         stream=True, logs=True, demux=True)
+    def attach_container(self, cid: str) -> ClosingStream:
+        """POST /containers/{id}/attach: (stdout, stderr) frames, logs included; close() it after.
+
+        Not the SDK's `attach(stream=True)`: its generator owns the upgraded socket and nothing
+        closes it (a socket left open per `%docker run`). Containers are made without a TTY here.
+        """
+        api = self.sdk
+        params = {"logs": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
+        with self.translated("attach"):
+            response = api._post(api._url("/containers/{0}/attach", checked_container(cid)),
+                                 headers=headers, params=params, stream=True)
+            frames = api._read_from_socket(response, stream=True, tty=False, demux=True)
+        return ClosingStream(frames, response)
 
     def wait_container(self, cid: str) -> dict[str, Any]:
         """POST /containers/{id}/wait, with no timeout: the caller knows the container is ending."""
@@ -221,6 +231,18 @@ class Engine:
     def prune_volumes(self, filters: dict[str, Any]) -> dict[str, Any]:
         """POST /volumes/prune: every volume no container uses that the filters match."""
         return self.call("prune volumes", self.sdk.prune_volumes, filters=filters) or {}
+
+    def list_networks(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET /networks (their `Containers` are empty here: inspect_network has them)."""
+        return self.call("list networks", self.sdk.networks, filters=filters or None) or []
+
+    def inspect_network(self, network_id: str) -> dict[str, Any]:
+        """GET /networks/{id}: with the containers attached to it."""
+        return self.call("inspect network", self.sdk.inspect_network, checked_container(network_id))
+
+    def prune_networks(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """POST /networks/prune: every network no container uses that the filters match."""
+        return self.call("prune networks", self.sdk.prune_networks, filters=filters) or {}
 
     def prune_build_cache(self, filters: dict[str, Any], all: bool = False,
                           timeout: float | None = None) -> dict[str, Any]:
@@ -299,7 +321,10 @@ class Engine:
             response = api._post(api._url("/build"), params=params, data=context, stream=True,
                                  timeout=None, headers={"Content-Type": "application/x-tar"})
             api._raise_for_status(response)
-        return response, self._messages(response)
+        messages = self._messages(response)
+        if is_podman(self.version()):  # Buildah frames its steps in words of its own
+            messages = classic_from_buildah(messages)
+        return response, messages
 
     def _messages(self, response: Any) -> Iterator[dict[str, Any]]:
         try:
@@ -343,6 +368,9 @@ class Engine:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             response.close()
+        if sock is not None:  # an upgraded (attach) connection is not closed by the response
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def close(self) -> None:
         """Drop the client (a new one is made on next use)."""
@@ -515,4 +543,5 @@ class ClosingStream:
 # tags and `version` on a build, no read timeout on a push, POST /auth without the config file).
 # tests/test_engine_sdk.py fails loudly when a docker-py release drops one.
 PRIVATE_SDK_HELPERS = ("_post", "_post_json", "_get", "_delete", "_url", "_result",
-                       "_raise_for_status", "_stream_helper")
+                       "_raise_for_status", "_stream_helper", "_read_from_socket",
+                       "_get_raw_response_socket")

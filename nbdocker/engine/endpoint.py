@@ -12,12 +12,13 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import ssl
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import docker
 import docker.errors
@@ -395,3 +396,34 @@ def close_stream(stream: Any) -> None:
             raise
         channel.close()
         response.close()
+
+
+# ------------------------------------------------------------------ Podman's build stream
+
+_BUILDAH_STEP = re.compile(r"STEP (\d+)/(\d+): (.*)", re.DOTALL)
+_BUILDAH_CACHED = re.compile(r"--> Using cache [0-9a-f]{12,64}")
+_BUILDAH_LAYER = re.compile(r"--> [0-9a-f]{8,64}")
+_BUILDAH_OWN = re.compile(r"COMMIT \S*|[0-9a-f]{64}")
+
+
+def classic_from_buildah(messages: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Podman's build stream (Buildah's framing) in the classic builder's words.
+
+    Buildah writes `STEP 2/3: RUN …`, `--> Using cache <id>`, `--> <11-hex id>`, `COMMIT name` and
+    the bare image id, each as one whole message. The classic decoder knows `Step 2/3 : …` and
+    ` ---> Using cache`; a step ends when the next one begins (or with the aux id). The rest of
+    Buildah's own lines are dropped; anything else (a RUN's output) passes unchanged. Only
+    whole-line messages are read as framing, and the decoder still moves steps only in order.
+    """
+    for message in messages:
+        text = message.get("stream") if isinstance(message, dict) else None
+        if isinstance(text, str) and text.endswith("\n") and text.count("\n") == 1:
+            line = text[:-1]
+            step = _BUILDAH_STEP.fullmatch(line)
+            if step:
+                message = {"stream": f"Step {step.group(1)}/{step.group(2)} : {step.group(3)}\n"}
+            elif _BUILDAH_CACHED.fullmatch(line):
+                message = {"stream": " ---> Using cache\n"}
+            elif _BUILDAH_LAYER.fullmatch(line) or _BUILDAH_OWN.fullmatch(line):
+                continue
+        yield message
