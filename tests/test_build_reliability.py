@@ -324,3 +324,54 @@ def test_engine_a_full_disk_under_the_log_fails_the_build_in_one_line(ip, api, m
     (line,) = [x for x in captured.stdout.splitlines() if "No space left on device" in x]
     assert str(full_disk) in line
     assert containers_with(api, marker) == []
+
+
+def _deep_image(api, tag: str, layers: int) -> str:
+    """Load an image of `layers` tiny layers (docker load: seconds, where 120 COPYs take minutes)."""
+    import hashlib
+    import io
+    import tarfile
+
+    def tar_of(files: dict[str, bytes]) -> bytes:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return out.getvalue()
+
+    members: dict[str, bytes] = {}
+    diff_ids = []
+    for i in range(layers):
+        layer = tar_of({f"l{i}": f"{tag} {i}\n".encode()})
+        members[f"l{i}/layer.tar"] = layer
+        diff_ids.append("sha256:" + hashlib.sha256(layer).hexdigest())
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    members["config.json"] = config
+    members["manifest.json"] = json.dumps(
+        [{"Config": "config.json", "RepoTags": [tag], "Layers": [f"l{i}/layer.tar" for i in range(layers)]}]).encode()
+    with docker.APIClient(version="auto", timeout=300) as patient:  # a load is work, not metadata
+        patient.load_image(tar_of(members))
+    return api.inspect_image(tag)["Id"]
+
+
+def test_engine_max_depth_is_explained_and_its_intermediate_images_removed(ip, api, made, unique, tmp_path):
+    base = f"{unique}-deep:1"
+    made.append(_deep_image(api, base, 120))
+    (tmp_path / "a").write_text(unique)
+    body = f"FROM {base}\n" + "".join(f"COPY a /a{i}\n" for i in range(12))
+    with pytest.raises(BuildFailed) as caught:
+        dockerfile(ip, f"--builder classic -q --context {tmp_path}", body)
+    made.extend(caught.value.result.progress.committed)  # gone already, unless the fix is missing
+    message = str(caught.value)
+    assert "max depth exceeded" in message and "at most about 125 layers" in message
+    assert "combine instructions" in message
+    committed = caught.value.result.progress.committed
+    assert len(committed) >= 2
+    assert f"the {len(committed)} intermediate images this build made were removed" in message
+    for image_id in committed:
+        with pytest.raises(docker.errors.NotFound):
+            api.inspect_image(image_id)
+    assert api.inspect_image(base)  # what it did not make stays

@@ -317,7 +317,8 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
         raise BuildCancelled("the engine was told to stop the build; nothing was tagged and no "
                              "container is left. The kernel is ready.")
     if state == "failed":
-        raise BuildFailed(_failure_message(progress, request.context_dir), result)
+        raise BuildFailed(_failure_message(progress, request.context_dir) + _clear_too_deep(engine, progress),
+                          result)
     if session.built is not None:
         session.built.remember(progress.image_id, request.dockerfile, request.target)
     history = image_history(engine, progress.image_id)
@@ -411,6 +412,7 @@ def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
             progress: BuildProgress, sink: Any, timeout: float | None = None, stop: Any = None) -> str:
     """Send the build and fold its events until it ends; returns done / failed / cancelled."""
     decoder = decoder_for(builder, bulk=True)  # a RUN's burst of lines comes as one LogLines
+    progress.committed = getattr(decoder, "committed", [])  # filled as the classic build goes
     response, messages = engine.build_stream(context, params)
     stream = pumped(messages, 1 / UPDATES_PER_SECOND, "nbdocker-build-stream")
     last_render = 0.0
@@ -473,6 +475,37 @@ def _mark_running(progress: BuildProgress, state: str) -> None:
         if step.state == "running":
             step.state = state
             step.completed = time.time()
+
+
+def _clear_too_deep(engine: Any, progress: BuildProgress) -> str:
+    """After "max depth exceeded": remove the intermediate images this build made, and say why.
+
+    The classic builder commits an image per step and leaves them all behind when a later step
+    fails (125 of them at the layer limit). Those ids come from the builder's own framing, for
+    steps this build ran (not cached, not FROM's base), so they are this build's and nobody
+    else's: each is removed newest first, never forced and without pruning parents, so an image
+    that something else now uses stays. After other failures they stay, as the CLI leaves them:
+    they are the cache that makes the next attempt fast.
+    """
+    if progress.error is None or "max depth exceeded" not in progress.error.message:
+        return ""
+    hint = (" — an image holds at most about 125 layers (the storage driver stacks at most 128, "
+            "the base image's included): combine instructions (one RUN with &&, one COPY of a directory)")
+    removed = 0
+    for image_id in reversed(progress.committed):
+        try:
+            engine.remove_image(image_id, no_prune=True)
+            removed += 1
+        except NbDockerError:
+            pass
+    left = len(progress.committed) - removed
+    if removed:
+        hint += (f"; the {removed} intermediate image{'s' if removed != 1 else ''} this build made "
+                 f"{'were' if removed != 1 else 'was'} removed")
+    if left:
+        hint += (f"; {left} intermediate image{'s' if left != 1 else ''} it made could not be removed "
+                 "(%docker image prune -f removes dangling ones)")
+    return hint
 
 
 def _failure_message(progress: BuildProgress, context_dir: str | None = None) -> str:

@@ -67,6 +67,7 @@ class BuildProgress:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     declared_total: int = 0
+    committed: list[str] = field(default_factory=list)  # images the classic build made (short ids)
 
     def apply_all(self, events: list[Event]) -> None:
         """Take the events of one message, in order."""
