@@ -375,3 +375,43 @@ def test_engine_max_depth_is_explained_and_its_intermediate_images_removed(ip, a
         with pytest.raises(docker.errors.NotFound):
             api.inspect_image(image_id)
     assert api.inspect_image(base)  # what it did not make stays
+
+
+# ---------------------------------------------------------------- item 11: a big context
+
+
+def test_a_context_is_measured_while_packing(tmp_path, monkeypatch):
+    import nbdocker.build.context as context
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.bin").write_bytes(b"\0" * 3_000_000)
+    (tmp_path / "model.pt").write_bytes(b"\1" * 1_500_000)
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    packed = context.pack_context(str(tmp_path), "Dockerfile", None, "classic")
+    try:
+        assert packed.size == len(packed.file.read()) and packed.size > 4_500_000
+        assert packed.largest(2) == [("data/", 3_000_000), ("model.pt", 1_500_000)]
+        assert packed.warning(str(tmp_path)) is None  # under 100 MB: nothing to say
+        monkeypatch.setattr(context, "CONTEXT_WARN_BYTES", 1_000_000)
+        warning = packed.warning(str(tmp_path))
+        assert warning == (f"the build context {tmp_path} is 5 MB (over 1 MB), all sent to the engine "
+                           f"before the build starts: list what the build does not need in "
+                           f"{tmp_path}/.dockerignore (the largest: data/ (3 MB), model.pt (2 MB), "
+                           "Dockerfile (0 MB))")
+    finally:
+        packed.file.close()
+
+
+def test_engine_a_big_context_is_warned_about_before_it_is_sent(ip, api, made, unique, tmp_path,
+                                                                 monkeypatch, capsys):
+    import nbdocker.build.context as context
+
+    monkeypatch.setattr(context, "CONTEXT_WARN_BYTES", 1_000_000)
+    (tmp_path / "big.bin").write_bytes(os.urandom(2_000_000))
+    (tmp_path / "Dockerfile").write_text(f"FROM busybox\nLABEL {unique.replace('-', '_')}=1\n")
+    result = ip.run_line_magic("docker", f"build --builder classic -t {unique}:big {tmp_path}")
+    made.append(result.image_id)
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert first.startswith(f"warning: the build context {tmp_path} is 2 MB (over 1 MB)")
+    assert "big.bin (2 MB)" in first and any("big.bin" in w for w in result.warnings)

@@ -22,7 +22,7 @@ from nbdocker.views import render as views
 from nbdocker.build.args import parse_pairs
 from nbdocker.masking import is_secret_name
 from nbdocker.build.events import ErrorEvent, decoder_for
-from nbdocker.build.context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, build_context
+from nbdocker.build.context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, pack_context
 from nbdocker.dockerfile.parse import Dockerfile, buildkit_only_features, parse_dockerfile
 from nbdocker.engine.client import pumped
 from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
@@ -295,9 +295,11 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
         network = "none"
         progress.notes.append("this engine has no default bridge network: RUN steps run with --network none")
     params = _params(request, builder, network)
-    context = _context(request, builder)
+    packed = _context(request, builder)
+    context = packed.file
     sink = _sink(session, request.quiet)
     try:
+        _warn_big_context(packed.warning(request.context_dir), progress, sink)
         state = _follow(engine, context, params, builder, progress, sink, request.timeout, request.stop)
     except NbDockerError as err:  # the engine went away: the live view must not stay "running"
         _mark_running(progress, "failed")
@@ -396,11 +398,22 @@ def _params(request: BuildRequest, builder: str, network: str | None) -> dict[st
     return params
 
 
+def _warn_big_context(warning: str | None, progress: BuildProgress, sink: Any) -> None:
+    """Say it before the (long) upload starts, in the live view or the terminal."""
+    if warning is None:
+        return
+    progress.warnings.append(warning)
+    if isinstance(sink, TextSink):
+        print(f"warning: {warning}")
+    else:
+        sink.update(progress, None)
+
+
 def _context(request: BuildRequest, builder: str) -> Any:
     """The context tar: the cell's Dockerfile alone, or a directory filtered by its .dockerignore."""
     text = None if request.dockerfile_in_context else request.dockerfile_text
     try:
-        return build_context(request.context_dir, request.dockerfile_name, text, builder)
+        return pack_context(request.context_dir, request.dockerfile_name, text, builder)
     except PatternError as err:
         ignore = os.path.join(request.context_dir or "", DOCKERIGNORE)
         raise NbDockerError(f"{ignore}: {err}; the docker CLI refuses it too") from None

@@ -22,6 +22,8 @@ from typing import IO
 # A name for the cell's Dockerfile inside a --context tar that no real file is likely to have.
 CELL_DOCKERFILE = ".nbdocker.Dockerfile"
 DOCKERIGNORE = ".dockerignore"
+#: A context tar larger than this gets a warning before it is sent (a 1 GB one went silently).
+CONTEXT_WARN_BYTES = 100 * 1024 * 1024
 
 # Go's strings.TrimSpace trims unicode.IsSpace characters; Python's str.strip also trims
 # \x1c-\x1f, which Go keeps.
@@ -244,8 +246,41 @@ def select_files(root: str, patterns: list[str]) -> list[str]:
 # ---------------------------------------------------------------- the tar
 
 
+@dataclass
+class PackedContext:
+    """A packed context: the tar, its size, and what took the room (measured while packing)."""
+
+    file: IO[bytes]
+    size: int
+    entries: dict[str, int]  # bytes of the files under each top-level entry of the directory
+
+    def largest(self, n: int = 3) -> list[tuple[str, int]]:
+        """The `n` top-level entries that hold the most bytes, largest first."""
+        return sorted(self.entries.items(), key=lambda item: -item[1])[:n]
+
+    def warning(self, root: str | None) -> str | None:
+        """What to say before sending a context over CONTEXT_WARN_BYTES, else None."""
+        if self.size <= CONTEXT_WARN_BYTES or root is None:
+            return None
+        big = ", ".join(f"{name} ({_megabytes(size)})" for name, size in self.largest() if size)
+        return (f"the build context {root} is {_megabytes(self.size)} (over "
+                f"{_megabytes(CONTEXT_WARN_BYTES)}), all sent to the engine before the build starts: "
+                f"list what the build does not need in {os.path.join(root, DOCKERIGNORE)}"
+                + (f" (the largest: {big})" if big else ""))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
 def build_context(root: str | None, dockerfile_name: str, dockerfile_text: str | None,
                   builder: str) -> IO[bytes]:
+    """The context tar for one build (see `pack_context`)."""
+    return pack_context(root, dockerfile_name, dockerfile_text, builder).file
+
+
+def pack_context(root: str | None, dockerfile_name: str, dockerfile_text: str | None,
+                 builder: str) -> PackedContext:
     """The context tar for one build, as the docker CLI would send it for that builder.
 
     `dockerfile_text` is None when the Dockerfile is the file `dockerfile_name` inside `root`;
@@ -293,10 +328,26 @@ def build_context(root: str | None, dockerfile_name: str, dockerfile_text: str |
 
 
 def _write_tar(root: str | None, files: list[str], added: list[tuple[str, bytes, int, int]],
-               first: str = "") -> IO[bytes]:
+               first: str = "") -> PackedContext:
     """Added files first, then `files`, a member with a plain header leading (see the docstring)."""
     files = sorted(files, key=lambda f: (f != DOCKERIGNORE, f != first, not _plain_name(f)))
     out = tempfile.TemporaryFile()
+    try:
+        entries = _pack(root, files, added, out)
+    except BaseException:  # an unreadable file, a full disk, an interrupt: no temp file left open
+        out.close()
+        raise
+    size = out.tell()  # measured while packing: the directory is walked once
+    out.seek(0)
+    return PackedContext(out, size, entries)
+
+
+def _pack(root: str | None, files: list[str], added: list[tuple[str, bytes, int, int]],
+          out: IO[bytes]) -> dict[str, int]:
+    """Write the tar into `out`: the added members, then the files below `root`, as the CLI does.
+
+    Returns the bytes of the files under each top-level entry (what a warning names)."""
+    entries: dict[str, int] = {}
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data, mode, mtime in added:
             info = tarfile.TarInfo(name)
@@ -313,10 +364,11 @@ def _write_tar(root: str | None, files: list[str], added: list[tuple[str, bytes,
             if info.isfile():
                 with open(full, "rb") as f:
                     tar.addfile(info, f)
+                top = rel.split("/", 1)[0] + ("/" if "/" in rel else "")
+                entries[top] = entries.get(top, 0) + info.size
             else:
                 tar.addfile(info)
-    out.seek(0)
-    return out
+    return entries
 
 
 def _plain_name(name: str) -> bool:
