@@ -143,7 +143,11 @@ def explain(build: Any, analysis: Analysis, dockerfile: Any = None) -> Explanati
             result.steps.append(Explained(label, text, made))
             continue
         cache = "a cache hit (reused, not run): " if cached else ""
-        if layer is not None:
+        empty = layer is not None and not layer.size and all(c.action == UNCHANGED for c in layer.changes)
+        if empty and keyword in CONFIG_WORDS:  # WORKDIR of an existing directory: a layer, no change
+            result.steps.append(Explained(label, text, cache + f"a config change: {CONFIG_WORDS[keyword]}"
+                                          " (and an empty layer)"))
+        elif layer is not None:
             result.steps.append(Explained(label, text, cache + describe_layer(layer), trap_of(layer, analysis)))
         elif keyword in CONFIG_WORDS:
             result.steps.append(Explained(label, text, cache + f"a config change: {CONFIG_WORDS[keyword]}"))

@@ -97,14 +97,16 @@ def merge(layers: list[LayerFiles], content: Callable[[Entry], int] | None = Non
             _remove(tree, order, directory, changes, opaque=True, keep_self=True)
         for path in files.whiteouts:
             _remove(tree, order, path, changes, opaque=False, keep_self=False)
+        get, append = tree.get, changes.append
         for entry in files.entries:
-            lower = tree.get(entry.path)
+            path = entry.path
+            lower = get(path)
             if lower is None:
                 action = ADDED
             else:
                 action = UNCHANGED if entry.same_as(lower[1], content) else MODIFIED
-            changes.append(Change(entry.path, action, entry.size, entry.kind, 1, entry.link))
-            tree[entry.path] = (index, entry)
+            append(Change(path, action, entry.size, entry.kind, 1, entry.link))
+            tree[path] = (index, entry)
         all_changes.append(changes)
     return tree, all_changes
 

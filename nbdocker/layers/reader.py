@@ -504,23 +504,53 @@ def sniff(head: bytes) -> str:
     return "other"
 
 
-def _pread_stream(fd: int, start: int, size: int) -> Stream:
-    """A Stream over `size` bytes of a file from `start`, read by pread: skipping reads nothing."""
-    pos, end = start, start + size
+class PreadCursor:
+    """A layer inside an archive file, read by pread at offsets: a skip reads nothing at all.
 
-    def read(n: int) -> bytes:
-        nonlocal pos
-        data = os.pread(fd, min(n, end - pos), pos) if pos < end else b""
-        pos += len(data)
+    It offers what `read_layer` uses of a Stream (`at_end`, `take`, `skip`, `crc`, `consumed`),
+    without a buffer: headers are read one block at a time, contents are stepped over.
+    """
+
+    __slots__ = ("fd", "pos", "end")
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        self.fd, self.pos, self.end = fd, start, start + size
+
+    @property
+    def consumed(self) -> int:
+        """The absolute offset in the file."""
+        return self.pos
+
+    def at_end(self) -> bool:
+        """True at the member's end."""
+        return self.pos >= self.end
+
+    def take(self, n: int) -> bytes:
+        """The next `n` bytes."""
+        data = os.pread(self.fd, n, self.pos)
+        if len(data) < n or self.pos + n > self.end:
+            raise ArchiveError("the archive is truncated (it ends inside a layer)")
+        self.pos += n
         return data
 
-    def seek(n: int) -> None:
-        nonlocal pos
-        pos += n
-        if pos > end:
+    def skip(self, n: int) -> None:
+        """Step over `n` bytes."""
+        self.pos += n
+        if self.pos > self.end:
             raise ArchiveError("the archive is truncated (it ends inside a layer)")
 
-    return Stream(read, seek, chunk=4 * BLOCK)
+    def crc(self, n: int, padded: int) -> int:
+        """crc32 of the next `n` bytes (a chunk at a time), stepping over `padded`."""
+        value, pos, left = 0, self.pos, n
+        while left:
+            data = os.pread(self.fd, min(left, CHUNK), pos)
+            if not data:
+                raise ArchiveError("the archive is truncated (it ends inside a layer)")
+            value = zlib.crc32(data, value)
+            pos += len(data)
+            left -= len(data)
+        self.skip(padded)
+        return value
 
 
 def read_member_layer(outer: Stream, name: str, size: int, compression: str,
@@ -532,7 +562,7 @@ def read_member_layer(outer: Stream, name: str, size: int, compression: str,
     """
     if fd is not None and compression == "none":
         start = outer.consumed
-        layer = read_layer(_pread_stream(fd, start, size), name, base=start)
+        layer = read_layer(PreadCursor(fd, start, size), name, base=0)  # type: ignore[arg-type]
         outer.skip(size)
         layer.compressed_size = size
         return layer

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nbdocker.errors import NbDockerError
 from nbdocker.layers.model import SortedPaths
-from nbdocker.layers.reader import DIR, LayerFiles
+from nbdocker.layers.reader import DIR, Entry, LayerFiles
 
 RULE_DEFAULTS = {"lowestEfficiency": 0.9, "highestWastedBytes": None, "highestUserWastedPercent": 0.1}
 
@@ -55,24 +55,29 @@ def layer_size(files: LayerFiles) -> int:
 
 def compute_waste(layers: list[LayerFiles]) -> Waste:
     """dive's efficiency, wasted bytes and user wasted percent, and the reclaimable bytes."""
-    stacked: dict[str, tuple[int, bool]] = {}  # dive's stacked tree: path → (size, is dir)
-    stats: dict[str, list] = {}  # path → [cumulative, minimum, count, layers]
+    stacked: dict[str, Entry] = {}  # dive's stacked tree
+    cum: dict[str, int] = {}
+    low: dict[str, int] = {}
+    first: dict[str, int] = {}  # the first layer that wrote each path
+    again: dict[str, list[int]] = {}  # paths written more than once: every layer that wrote them
     for index, files in enumerate(layers):
-        nodes = _leaf_sizes(files, stacked)
-        for path, size in nodes.items():
-            data = stats.get(path)
-            if data is None:
-                stats[path] = [size, size, 1, [index]]
+        for path, size in _leaf_sizes(files, stacked).items():
+            if path in cum:
+                cum[path] += size
+                if size < low[path]:
+                    low[path] = size
+                seen = again.get(path)
+                if seen is None:
+                    again[path] = [first[path], index]
+                else:
+                    seen.append(index)
             else:
-                data[0] += size
-                if size < data[1]:
-                    data[1] = size
-                data[2] += 1
-                data[3].append(index)
+                cum[path] = low[path] = size
+                first[path] = index
         _stack(stacked, files)
-    total_cum = sum(d[0] for d in stats.values())
-    total_min = sum(d[1] for d in stats.values())
-    refs = [PathWaste(p, d[2], d[0], d[1], d[3]) for p, d in stats.items() if d[2] >= 2]
+    total_cum = sum(cum.values())
+    total_min = sum(low.values())
+    refs = [PathWaste(p, len(seen), cum[p], low[p], seen) for p, seen in again.items()]
     refs.sort(key=lambda r: (-r.cumulative, r.path))
     sizes = [layer_size(f) for f in layers]
     wasted = sum(r.cumulative for r in refs)
@@ -88,7 +93,7 @@ def compute_waste(layers: list[LayerFiles]) -> Waste:
     )
 
 
-def _leaf_sizes(files: LayerFiles, stacked: dict[str, tuple[int, bool]]) -> dict[str, int]:
+def _leaf_sizes(files: LayerFiles, stacked: dict[str, Entry]) -> dict[str, int]:
     """The leaves of one layer's own tree (as dive builds it) and the size dive gives each."""
     nodes: dict[str, int] = {e.path: e.size for e in files.entries}
     for directory in files.opaque:  # dive drops the marker but has made its directory
@@ -97,8 +102,8 @@ def _leaf_sizes(files: LayerFiles, stacked: dict[str, tuple[int, bool]]) -> dict
     for path in files.whiteouts:
         previous = stacked.get(path)
         size = 0
-        if previous is not None and previous[1]:
-            size = previous[0] + sum(stacked[p][0] for p in order.below(path))
+        if previous is not None and previous.kind == DIR:
+            size = previous.size + sum(stacked[p].size for p in order.below(path))
         nodes[path] = size
     parents: set[str] = set()
     for path in nodes:
@@ -109,15 +114,14 @@ def _leaf_sizes(files: LayerFiles, stacked: dict[str, tuple[int, bool]]) -> dict
     return {p: s for p, s in nodes.items() if p not in parents}
 
 
-def _stack(stacked: dict[str, tuple[int, bool]], files: LayerFiles) -> None:
+def _stack(stacked: dict[str, Entry], files: LayerFiles) -> None:
     """Apply a layer to dive's stacked tree: whiteouts remove, opaque markers are ignored."""
     order = SortedPaths(stacked)
     for path in files.whiteouts:
         for p in list(order.below(path)):
             del stacked[p]
         stacked.pop(path, None)
-    for e in files.entries:
-        stacked[e.path] = (e.size, e.kind == DIR)
+    stacked.update((e.path, e) for e in files.entries)
 
 
 # ---------------------------------------------------------------- the CI gate
