@@ -320,3 +320,185 @@ def test_push_a_with_a_tag_or_without_any_tag_is_one_line(ip, engine, unique, no
     assert info.value._render_traceback_() == [f"push failed: {OPEN}/{unique}/nothing: no tag of this "
                                                "repository is here (tag an image with that name first: "
                                                "%docker tag IMAGE NAME:TAG)"]
+
+
+# ---------------------------------------------------------------- system prune (pure)
+
+from nbdocker.commands import system  # noqa: E402 - grouped with its tests
+from nbdocker.commands.system import SystemPrunePlan, SystemPruneReport  # noqa: E402
+
+NOW = 1_800_000_000.0
+
+
+def _container(cid, state, labels=None, image_id="sha256:used", created=NOW - 3600, volumes=()):
+    return {"Id": cid, "Names": [f"/{cid}"], "State": state, "Status": state, "Image": "img",
+            "ImageID": image_id, "Labels": labels or {}, "Created": created,
+            "Mounts": [{"Type": "volume", "Name": v} for v in volumes]}
+
+
+def _image(iid, tags=None, labels=None, created=NOW - 3600):
+    return {"Id": iid, "RepoTags": tags or ["<none>:<none>"], "RepoDigests": [], "Labels": labels,
+            "Created": created, "Size": 1000}
+
+
+def test_system_prune_flags():
+    a = parse("system prune -a -f --volumes --filter label=x --filter until=1h")
+    assert (a.all, a.force, a.volumes, a.filter) == (True, True, True, ["label=x", "until=1h"])
+    a = parse("system prune")
+    assert not (a.all or a.force or a.volumes) and a.filter is None
+
+
+def test_the_plan_follows_the_engine_and_the_cli_order():
+    containers = [_container("stopped", "exited", image_id="sha256:d1", volumes=["v1"]),
+                  _container("created", "created"), _container("running", "running", volumes=["v2"]),
+                  _container("paused", "paused")]
+    networks = [{"Name": "bridge", "Containers": {}}, {"Name": "mine", "Containers": {},
+                                                      "Created": "2020-01-01T00:00:00Z"},
+                {"Name": "busy", "Containers": {"x": {}}, "Created": "2020-01-01T00:00:00Z"}]
+    volumes = [{"Name": "v1"}, {"Name": "v2"}, {"Name": "v3"}]
+    images = [_image("sha256:d1"), _image("sha256:d2"), _image("sha256:t", tags=["t:1"])]
+    cache = [{"ID": "c1", "Type": "regular", "InUse": False, "LastUsedAt": "2020-01-01T00:00:00Z"},
+             {"ID": "c2", "Type": "internal", "InUse": False}, {"ID": "c3", "Type": "regular", "InUse": True}]
+    plan = system.plan_system_prune(containers, networks, volumes, images, cache, all=False, filters={},
+                                    now=NOW)
+    assert [c["Id"] for c in plan.containers] == ["stopped", "created"]  # never running or paused
+    assert [n["Name"] for n in plan.networks] == ["mine"]  # never predefined, never in use
+    assert [v["Name"] for v in plan.volumes] == ["v1", "v3"]  # v1: only a pruned container used it
+    assert sorted(i["Id"] for i in plan.images) == ["sha256:d1", "sha256:d2"]  # d1 freed, same way
+    assert [e["ID"] for e in plan.build_cache] == ["c1"]  # internal records only with -a, in use never
+    every = system.plan_system_prune(containers, networks, None, images, cache, all=True, filters={}, now=NOW)
+    assert every.volumes is None and "sha256:t" in {i["Id"] for i in every.images}
+    assert [e["ID"] for e in every.build_cache] == ["c1", "c2"]
+
+
+def test_the_plan_honours_label_and_until_filters():
+    containers = [_container("a", "exited", {"k": "go"}), _container("b", "exited", {"k": "stay"}),
+                  _container("c", "exited"), _container("new", "exited", {"k": "go"}, created=NOW - 10)]
+    networks = [{"Name": "n1", "Labels": {"k": "go"}, "Created": "2020-01-01T00:00:00Z"},
+                {"Name": "n2", "Labels": None, "Created": "2020-01-01T00:00:00Z"}]
+    plan = system.plan_system_prune(containers, networks, [{"Name": "v", "Labels": {"k": "go"}}, {"Name": "w"}],
+                                    [], None, all=False, filters={"label": ["k=go"], "until": ["1m"]}, now=NOW)
+    assert [c["Id"] for c in plan.containers] == ["a"]
+    assert [n["Name"] for n in plan.networks] == ["n1"] and [v["Name"] for v in plan.volumes] == ["v"]
+    assert plan.build_cache is None
+    unlabelled = system.plan_system_prune(containers, [], None, [], [], all=False,
+                                          filters={"label!": ["k"]}, now=NOW)
+    assert [c["Id"] for c in unlabelled.containers] == ["c"]
+
+
+def test_engine_times_are_read_with_their_zone():
+    assert system.parse_rfc3339("2020-01-01T01:00:00+01:00") == system.parse_rfc3339("2020-01-01T00:00:00Z")
+    assert system.parse_rfc3339("2020-01-01T00:00:00.5Z") == system.parse_rfc3339("2020-01-01T00:00:00Z") + 0.5
+    assert system.parse_rfc3339(None) == system.parse_rfc3339("junk") == 0.0
+
+
+def test_bad_system_prune_filters_are_one_line(ip):
+    with pytest.raises(UsageError, match="system prune filters by until, label, label!"):
+        ip.run_line_magic("docker", "system prune --filter dangling=true")
+    with pytest.raises(UsageError, match="until cannot be used with --volumes"):
+        ip.run_line_magic("docker", "system prune --volumes --filter until=1h")
+
+
+def test_the_listing_says_nothing_was_removed_and_escapes():
+    plan = SystemPrunePlan([_container(EVIL, "exited")], [{"Name": EVIL, "Driver": EVIL}], [{"Name": EVIL}],
+                           [_image("sha256:" + "a" * 64, tags=[EVIL])], None)
+    report = SystemPruneReport(plan)
+    text = str(report)
+    assert text.splitlines()[0] == "system prune would remove:"
+    assert "nothing removed: add -f to remove these" in text and "carry no labels" in text
+    assert_script_free(views.render_html(report.view()))
+    done = SystemPruneReport(plan, removed=True, deleted={"containers": ["c" * 64], "images": [f"untagged: {EVIL}"]},
+                             space_reclaimed=2_000_000)
+    assert str(done) == (f"Deleted Containers:\n{'c' * 64}\n\nDeleted Images:\nuntagged: {EVIL}\n\n"
+                         "Total reclaimed space: 2MB")
+    assert_script_free(views.render_html(done.view()))
+
+
+# ---------------------------------------------------------------- system prune (real engine)
+
+
+@pytest.fixture
+def prunable(api, unique):
+    """Objects of this test only, labelled `<label>=go` or `=stay`, and some not labelled at all."""
+    from test_system import build_dangling
+
+    label = f"nbdtest.sysprune.{unique}"
+    go, stay = build_dangling(label, "go"), build_dangling(label, "stay")
+    tagged = build_dangling(label, "go-tagged")
+    api.tag(tagged, unique, "kept")
+    tagged_labels = {label: "go-tagged"}
+    made = {"image_go": go, "image_stay": stay, "image_tagged": tagged, "label": label,
+            "tagged_labels": tagged_labels}
+    docker_cli("create", "--network", "none", "--label", f"{label}=go", "--name", f"{unique}-c", go, "true")
+    docker_cli("run", "-d", "--network", "none", "--label", f"{label}=go", "--name", f"{unique}-r",
+               "busybox", "sleep", "60")
+    docker_cli("create", "--network", "none", "--name", f"{unique}-other", "busybox", "true")
+    docker_cli("network", "create", "--label", f"{label}=go", f"{unique}-net")
+    docker_cli("volume", "create", "--label", f"{label}=go", f"{unique}-vol")
+    made["ids"] = {name: api.inspect_container(f"{unique}-{name}")["Id"] for name in ("c", "r", "other")}
+    yield made
+    for name in ("c", "r", "other"):
+        docker_cli("rm", "-f", f"{unique}-{name}", check=False)
+    docker_cli("network", "rm", f"{unique}-net", check=False)
+    docker_cli("volume", "rm", f"{unique}-vol", check=False)
+    docker_cli("rmi", "-f", f"{unique}:kept", go, stay, tagged, check=False)
+
+
+def _present(*args: str) -> bool:
+    return docker_cli(*args, check=False).returncode == 0
+
+
+def test_system_prune_without_f_lists_exactly_the_labelled_objects_and_removes_nothing(ip, api, unique,
+                                                                                        prunable):
+    label = prunable["label"]
+    r = ip.run_line_magic("docker", f"system prune --volumes --filter label={label}=go")
+    assert isinstance(r, SystemPruneReport) and not r.removed
+    assert [c["Id"] for c in r.plan.containers] == [prunable["ids"]["c"]]  # not the running one
+    assert [n["Name"] for n in r.plan.networks] == [f"{unique}-net"]
+    assert [v["Name"] for v in r.plan.volumes] == [f"{unique}-vol"]
+    # the image only the pruned container used goes too; the tagged one only with -a
+    assert [i["Id"] for i in r.plan.images] == [prunable["image_go"]]
+    assert r.plan.build_cache is None and "carry no labels" in str(r)
+    assert "nothing removed: add -f to remove these" in str(r)
+    every = ip.run_line_magic("docker", f"system prune -a --filter label={label}")
+    assert {i["Id"] for i in every.plan.images} == {prunable["image_go"], prunable["image_stay"],
+                                                    prunable["image_tagged"]}
+    assert every.plan.volumes is None
+    for args in (("container", "inspect", f"{unique}-c"), ("network", "inspect", f"{unique}-net"),
+                 ("volume", "inspect", f"{unique}-vol"), ("image", "inspect", prunable["image_go"]),
+                 ("image", "inspect", prunable["image_stay"])):
+        assert _present(*args), args
+
+
+def test_system_prune_f_with_a_label_removes_exactly_the_labelled_objects(ip, api, unique, prunable):
+    label = prunable["label"]
+    listed = ip.run_line_magic("docker", f"system prune --volumes --filter label={label}=go")
+    r = ip.run_line_magic("docker", f"system prune -f --volumes --filter label={label}=go")
+    assert r.removed
+    assert r.deleted["containers"] == [c["Id"] for c in listed.plan.containers] == [prunable["ids"]["c"]]
+    assert r.deleted["networks"] == [f"{unique}-net"] and r.deleted["volumes"] == [f"{unique}-vol"]
+    # the image, then what went with it (its untagged parents and their layers), nothing else
+    deleted = [entry.removeprefix("deleted: ") for entry in r.deleted["images"]]
+    assert deleted[0] == prunable["image_go"] and [i["Id"] for i in listed.plan.images] == deleted[:1]
+    others = {prunable["image_stay"], prunable["image_tagged"], api.inspect_image("busybox:latest")["Id"]}
+    assert not others & set(deleted)
+    assert "build_cache" not in r.deleted  # a label filter never touches the build cache
+    assert str(r).startswith(f"Deleted Containers:\n{prunable['ids']['c']}\n")
+    assert "Total reclaimed space: " in str(r)
+    assert not _present("container", "inspect", f"{unique}-c")
+    assert not _present("network", "inspect", f"{unique}-net")
+    assert not _present("image", "inspect", prunable["image_go"])
+    # what the filter did not ask for stays: running, unlabelled, other label value, tagged without -a
+    assert api.inspect_container(f"{unique}-r")["State"]["Running"]
+    assert _present("container", "inspect", f"{unique}-other")
+    assert _present("image", "inspect", prunable["image_stay"])
+    assert _present("image", "inspect", f"{unique}:kept")
+
+
+def test_system_prune_without_a_filter_lists_the_build_cache_too_and_removes_nothing(ip, api, unique,
+                                                                                      prunable):
+    r = ip.run_line_magic("docker", "system prune")
+    assert not r.removed and isinstance(r.plan.build_cache, list)
+    assert "build cache entries: " in str(r) and "nothing removed" in str(r)
+    assert prunable["ids"]["c"] in {c["Id"] for c in r.plan.containers}
+    assert _present("container", "inspect", f"{unique}-c")

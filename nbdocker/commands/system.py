@@ -1,7 +1,8 @@
-"""Housekeeping: `image prune` and `system df`.
+"""Housekeeping: `image prune`, `system prune` and `system df`.
 
-`docker image prune` asks "Are you sure?" on a terminal; a notebook cell cannot answer, so here `-f`
-is the answer: without it nbdocker lists what prune would remove and removes nothing.
+`docker image prune` and `docker system prune` ask "Are you sure?" on a terminal; a notebook cell
+cannot answer, so here `-f` is the answer: without it nbdocker lists what prune would remove and
+removes nothing.
 """
 from __future__ import annotations
 
@@ -53,17 +54,18 @@ def parse_until(value: str, now: float) -> float:
                      "or a date (2024-01-31, 2024-01-31T12:00:00Z)", "%docker image prune")
 
 
-def parse_prune_filters(items: Iterable[str] | None) -> dict[str, list[str]]:
+def parse_prune_filters(items: Iterable[str] | None, prog: str = "%docker image prune") -> dict[str, list[str]]:
     """`--filter K=V`… for prune; only until, label and label! mean something there."""
     filters: dict[str, list[str]] = {}
+    what = prog.split()[-2]  # "image" or "system"
     for item in items or ():
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--filter {item!r}: expected KEY=VALUE (until=24h, label=KEY[=VALUE], "
-                             "label!=KEY[=VALUE])", "%docker image prune")
+                             "label!=KEY[=VALUE])", prog)
         if key not in PRUNE_FILTERS:
-            raise UsageError(f"--filter {key}: image prune filters by {', '.join(PRUNE_FILTERS)} "
-                             "(-a prunes all unused images, not only dangling ones)", "%docker image prune")
+            raise UsageError(f"--filter {key}: {what} prune filters by {', '.join(PRUNE_FILTERS)} "
+                             "(-a prunes all unused images, not only dangling ones)", prog)
         filters.setdefault(key, []).append(value)
     return filters
 
@@ -180,6 +182,201 @@ def prune_images(engine: Engine, *, all: bool = False, force: bool = False,
     return report
 
 
+# ---------------------------------------------------------------- system prune
+
+PREDEFINED_NETWORKS = ("bridge", "host", "none", "default")  # the engine never prunes these
+STOPPED_STATES = ("created", "exited", "dead")  # what container prune removes: not running, not paused
+KEPT_CACHE_TYPES = ("internal", "frontend")  # BuildKit keeps these records unless -a
+SHOWN_PER_SECTION = 50  # a listing names this many per kind, then counts the rest
+
+
+def parse_rfc3339(text: str | None) -> float:
+    """The engine's RFC 3339 times (`2024-01-02T03:04:05.123456789Z`) as unix seconds; 0 if unknown."""
+    if not text:
+        return 0.0
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", text)
+    if not match:
+        return 0.0
+    stamp = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+    zone = match.group(3) or "Z"
+    offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    fraction = float("0." + match.group(2)) if match.group(2) else 0.0
+    return stamp.replace(tzinfo=timezone.utc).timestamp() - offset + fraction
+
+
+@dataclass
+class SystemPrunePlan:
+    """What `system prune` would remove, kind by kind (None: that kind is not considered)."""
+
+    containers: list[dict[str, Any]]
+    networks: list[dict[str, Any]]
+    volumes: list[dict[str, Any]] | None  # None without --volumes
+    images: list[dict[str, Any]]
+    build_cache: list[dict[str, Any]] | None  # None with a label filter: cache entries have no labels
+
+
+def _labels_match(filters: dict[str, list[str]], labels: dict[str, str] | None) -> bool:
+    labels = labels or {}
+    if filters.get("label") and not match_labels(filters["label"], labels):
+        return False
+    return not (filters.get("label!") and match_labels(filters["label!"], labels))
+
+
+def plan_system_prune(containers: list[dict[str, Any]], networks: list[dict[str, Any]],
+                      volumes: list[dict[str, Any]] | None, images: list[dict[str, Any]],
+                      cache: list[dict[str, Any]] | None, *, all: bool,
+                      filters: dict[str, list[str]], now: float) -> SystemPrunePlan:
+    """The engine's prune rules, in the CLI's order: containers go first, so an image or volume
+    that only a pruned container used goes too. `networks` carry their `Containers` (inspected)."""
+    until = min((parse_until(v, now) for v in filters.get("until", [])), default=None)
+    older = (lambda t: until is None or t < until)  # noqa: E731 - the engine's `until`
+    going = [c for c in containers if (c.get("State") or "") in STOPPED_STATES
+             and older(c.get("Created") or 0) and _labels_match(filters, c.get("Labels"))]
+    gone = {c["Id"] for c in going}
+    staying = [c for c in containers if c["Id"] not in gone]
+    nets = [n for n in networks if n.get("Name") not in PREDEFINED_NETWORKS and n.get("Scope") != "swarm"
+            and not n.get("Containers") and older(parse_rfc3339(n.get("Created")))
+            and _labels_match(filters, n.get("Labels"))]
+    vols = None
+    if volumes is not None:
+        used = {m.get("Name") for c in staying for m in c.get("Mounts") or [] if m.get("Type") == "volume"}
+        vols = [v for v in volumes if v.get("Name") not in used and _labels_match(filters, v.get("Labels"))]
+    unused = prune_candidates(images, staying, all=all, filters=filters, now=now)
+    entries = None
+    if cache is not None:
+        entries = [e for e in cache if not e.get("InUse") and (all or e.get("Type") not in KEPT_CACHE_TYPES)
+                   and older(parse_rfc3339(e.get("LastUsedAt") or e.get("CreatedAt")))]
+    return SystemPrunePlan(going, nets, vols, unused, entries)
+
+
+def _listing(title: str, items: list[str]) -> list[tuple[str, str]]:
+    lines = [("info", title)] + [("info", f"  {item}") for item in items[:SHOWN_PER_SECTION]]
+    if len(items) > SHOWN_PER_SECTION:
+        lines.append(("info", f"  … and {len(items) - SHOWN_PER_SECTION} more (the result's lists "
+                              "hold them all)"))
+    return lines
+
+
+def _plan_lines(plan: SystemPrunePlan, all: bool) -> list[tuple[str, str]]:
+    lines = _listing(f"stopped containers: {len(plan.containers)}", [
+        f"{c['Id'][:12]}  {','.join(n.lstrip('/') for n in c.get('Names') or [])}  "
+        f"({c.get('Image') or ''}, {c.get('Status') or c.get('State') or ''})" for c in plan.containers])
+    lines += _listing(f"networks not used by any container: {len(plan.networks)}",
+                      [f"{n.get('Name')}  ({n.get('Driver') or ''})" for n in plan.networks])
+    if plan.volumes is not None:
+        lines += _listing(f"volumes not used by any container: {len(plan.volumes)}",
+                          [str(v.get("Name")) for v in plan.volumes])
+    kind = "images without a container" if all else "dangling images"
+    lines += _listing(f"{kind}: {len(plan.images)}", [
+        f"{short_id(i['Id'])}  {', '.join(t for t in i.get('RepoTags') or [] if t != '<none>:<none>') or '<none>'}"
+        f"  {human_size(i.get('Size') or 0)}" for i in plan.images])
+    if plan.build_cache is None:
+        lines.append(("info", "build cache: not considered with a label filter (its entries carry no labels)"))
+    else:
+        size = sum(e.get("Size") or 0 for e in plan.build_cache)
+        lines += _listing(f"build cache entries: {len(plan.build_cache)} ({human_size(size, 4)})", [
+            f"{str(e.get('ID'))[:12]}  {e.get('Type') or ''}  {truncate_text(e.get('Description') or '', 50)}"
+            f"  {human_size(e.get('Size') or 0)}" for e in plan.build_cache])
+    return lines
+
+
+def truncate_text(text: str, width: int) -> str:
+    """One line, at most `width` characters (an ellipsis marks the cut)."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
+@dataclass
+class SystemPruneReport(Result):
+    """`%docker system prune`: what would go (without -f) or what went (with -f), kind by kind.
+
+    `.plan` holds the engine's objects that were listed; after -f, `.deleted` maps each kind
+    (containers, networks, volumes, images, build_cache) to what the engine reported removed."""
+
+    plan: SystemPrunePlan
+    all: bool = False
+    removed: bool = False
+    deleted: dict[str, list[str]] = field(default_factory=dict)
+    space_reclaimed: int = 0
+
+    def view(self) -> views.LinesView:
+        if not self.removed:
+            lines = _plan_lines(self.plan, self.all)
+            lines.append(("ok", "nothing removed: add -f to remove these"))
+            return views.LinesView("prune", lines, title="system prune would remove:")
+        lines = []
+        for kind, title in (("containers", "Deleted Containers:"), ("networks", "Deleted Networks:"),
+                            ("volumes", "Deleted Volumes:"), ("images", "Deleted Images:"),
+                            ("build_cache", "Deleted build cache objects:")):
+            if self.deleted.get(kind):
+                lines += [("info", title)] + [("ok", item) for item in self.deleted[kind]] + [("info", "")]
+        lines.append(("info", f"Total reclaimed space: {human_size(self.space_reclaimed, 4)}"))
+        return views.LinesView("prune", lines)
+
+
+def _survey(engine: Engine, *, all: bool, volumes: bool, filters: dict[str, list[str]]) -> SystemPrunePlan:
+    """Ask the engine for everything the plan needs (the build cache only when it is considered)."""
+    containers = engine.list_containers(all=True)
+    networks = []
+    for summary in engine.list_networks():
+        if summary.get("Name") in PREDEFINED_NETWORKS or summary.get("Scope") == "swarm":
+            continue
+        networks.append(engine.inspect_network(summary["Id"]))  # the list leaves Containers empty
+    found_volumes = engine.list_volumes() if volumes else None
+    images = engine.list_images(all=False, filters={"dangling": ["true"]} if not all else None)
+    cache = None
+    if not (filters.get("label") or filters.get("label!")):
+        cache = engine.disk_usage(timeout=max(engine.timeout, DF_TIMEOUT)).get("BuildCache") or []
+    return plan_system_prune(containers, networks, found_volumes, images, cache, all=all,
+                             filters=filters, now=time.time())
+
+
+def _execute(engine: Engine, report: SystemPruneReport, filters: dict[str, list[str]], volumes: bool) -> None:
+    """The engine's prunes in the CLI's order; each removes only what its filters match."""
+    outcomes: list[tuple[str, dict[str, Any]]] = [
+        ("containers", engine.prune_containers(filters)),
+        ("networks", engine.prune_networks(filters)),
+    ]
+    if volumes:
+        labels_only = {k: v for k, v in filters.items() if k != "until"}
+        outcomes.append(("volumes", engine.prune_volumes(labels_only)))
+    outcomes.append(("images", engine.prune_images({"dangling": ["false" if report.all else "true"],
+                                                    **filters})))
+    if report.plan.build_cache is not None:
+        until = {"until": filters["until"]} if filters.get("until") else {}
+        outcomes.append(("build_cache", engine.prune_build_cache(until, all=report.all,
+                                                                 timeout=max(engine.timeout, DF_TIMEOUT))))
+    keys = {"containers": "ContainersDeleted", "networks": "NetworksDeleted",
+            "volumes": "VolumesDeleted", "build_cache": "CachesDeleted"}
+    for kind, outcome in outcomes:
+        report.space_reclaimed += outcome.get("SpaceReclaimed") or 0
+        if kind == "images":
+            report.deleted[kind] = [f"untagged: {e['Untagged']}" if e.get("Untagged") else f"deleted: {e.get('Deleted')}"
+                                    for e in outcome.get("ImagesDeleted") or []]
+        else:
+            report.deleted[kind] = [str(x) for x in outcome.get(keys[kind]) or []]
+
+
+def prune_system(engine: Engine, *, all: bool = False, force: bool = False, volumes: bool = False,
+                 filters: list[str] | None = None) -> SystemPruneReport:
+    """`docker system prune [-a] [-f] [--volumes] [--filter K=V]…`: stopped containers, unused
+    networks, dangling (with -a: unused) images and build cache; volumes only with --volumes.
+
+    Without -f, only lists what would go. With a label filter the build cache is left alone: its
+    entries carry no labels, so none of them is something the filter asked for.
+    """
+    prog = "%docker system prune"
+    filter_map = parse_prune_filters(filters, prog)
+    if volumes and filter_map.get("until"):
+        raise UsageError("--filter until cannot be used with --volumes: the engine prunes volumes by "
+                         "label only", prog)
+    report = SystemPruneReport(_survey(engine, all=all, volumes=volumes, filters=filter_map), all=all)
+    if force:
+        report.removed = True
+        _execute(engine, report, filter_map, volumes)
+    return report
+
+
 # ---------------------------------------------------------------- system df
 
 
@@ -275,14 +472,28 @@ def register(sub: Any, image_sub: Any) -> None:
     p.add_argument("--filter", action="append", metavar="KEY=VALUE",
                    help="Provide filter values (until=24h, label=KEY[=VALUE], label!=KEY[=VALUE])")
     system = cli.add_command(sub, "system", lambda session, a: (system.print_help(), None)[1],
-                             "Manage Docker (system df)")
+                             "Manage Docker (system df, system prune)")
     system_sub = system.add_subparsers(dest="system_command", metavar="COMMAND",
                                        parser_class=cli.ArgumentParser)
     p = cli.add_command(system_sub, "df", _run_df, "Show docker disk usage", prog="%docker system df")
+    p = cli.add_command(system_sub, "prune", _run_system_prune,
+                        "Remove stopped containers, unused networks, dangling images and build cache "
+                        "(without -f: only list what would be removed)", prog="%docker system prune")
+    p.add_argument("-a", "--all", action="store_true",
+                   help="Remove all unused images and build cache, not just dangling ones")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="Really remove them (a notebook cannot ask 'Are you sure?': -f is the yes)")
+    p.add_argument("--volumes", action="store_true", help="Prune volumes too (never by default)")
+    p.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                   help="Provide filter values (until=24h, label=KEY[=VALUE], label!=KEY[=VALUE])")
 
 
 def _run_prune(session: cli.Session, a: argparse.Namespace) -> Any:
     return prune_images(session.engine, all=a.all, force=a.force, filters=a.filter)
+
+
+def _run_system_prune(session: cli.Session, a: argparse.Namespace) -> Any:
+    return prune_system(session.engine, all=a.all, force=a.force, volumes=a.volumes, filters=a.filter)
 
 
 def _run_df(session: cli.Session, a: argparse.Namespace) -> Any:

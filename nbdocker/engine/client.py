@@ -222,6 +222,18 @@ class Engine:
         """POST /volumes/prune: every volume no container uses that the filters match."""
         return self.call("prune volumes", self.sdk.prune_volumes, filters=filters) or {}
 
+    def list_networks(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET /networks (their `Containers` are empty here: inspect_network has them)."""
+        return self.call("list networks", self.sdk.networks, filters=filters or None) or []
+
+    def inspect_network(self, network_id: str) -> dict[str, Any]:
+        """GET /networks/{id}: with the containers attached to it."""
+        return self.call("inspect network", self.sdk.inspect_network, checked_container(network_id))
+
+    def prune_networks(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """POST /networks/prune: every network no container uses that the filters match."""
+        return self.call("prune networks", self.sdk.prune_networks, filters=filters) or {}
+
     def prune_build_cache(self, filters: dict[str, Any], all: bool = False,
                           timeout: float | None = None) -> dict[str, Any]:
         """POST /build/prune (BuildKit's cache; `all` also takes internal and frontend
