@@ -415,3 +415,24 @@ def test_engine_a_big_context_is_warned_about_before_it_is_sent(ip, api, made, u
     first = out.splitlines()[0]
     assert first.startswith(f"warning: the build context {tmp_path} is 2 MB (over 1 MB)")
     assert "big.bin (2 MB)" in first and any("big.bin" in w for w in result.warnings)
+
+
+# ---------------------------------------------------------------- item 10: CLI fidelity
+
+
+@pytest.mark.parametrize("builder", ("classic", "buildkit"))
+def test_engine_build_f_reads_the_file_from_the_current_directory_as_the_cli_does(
+        ip, api, made, unique, tmp_path, monkeypatch, builder):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile.x").write_text(f"FROM busybox\nLABEL which=context-{unique}\n")
+    (tmp_path / "Dockerfile.x").write_text(f"FROM busybox\nLABEL which=cwd-{unique}\n")
+    monkeypatch.chdir(tmp_path)
+    cli = subprocess.run(["docker", "build", "-q", "-f", "Dockerfile.x", "ctx"], capture_output=True,
+                         text=True, env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=120, check=True)
+    made.append(cli.stdout.strip())
+    theirs = api.inspect_image(cli.stdout.strip())["Config"]["Labels"]["which"]
+    result = ip.run_line_magic("docker", f"build --builder {builder} -q -f Dockerfile.x ctx")
+    made.append(result.image_id)
+    ours = api.inspect_image(result.image_id)["Config"]["Labels"]["which"]
+    assert ours == theirs == f"cwd-{unique}"

@@ -78,7 +78,8 @@ def register(sub: Any, image_sub: Any) -> None:
     for parent, prog in ((sub, "%docker build"), (image_sub, "%docker image build")):
         p = cli.add_command(parent, "build", _run_build_command,
                             "Build an image from a Dockerfile and a context directory", prog=prog)
-        p.add_argument("-f", "--file", metavar="FILE", help="Name of the Dockerfile (default: PATH/Dockerfile)")
+        p.add_argument("-f", "--file", metavar="FILE",
+                       help="Name of the Dockerfile, from the current directory (default: PATH/Dockerfile)")
         add_build_options(p)
         p.add_argument("path", metavar="PATH", help="The build context directory")
 
@@ -174,8 +175,8 @@ def _run_build_command(session: cli.Session, args: argparse.Namespace) -> BuildR
     path = os.path.expanduser(args.path)
     if not os.path.isdir(path):
         raise UsageError(f"PATH {args.path!r}: not a directory", "%docker build")
-    name = args.file or "Dockerfile"
-    file_path = name if os.path.isabs(name) else os.path.join(path, name)
+    # As the docker CLI reads it: -f FILE from the current directory, PATH/Dockerfile without -f.
+    file_path = os.path.abspath(os.path.expanduser(args.file)) if args.file else os.path.join(path, "Dockerfile")
     try:
         with open(file_path, encoding="utf-8") as f:
             text = f.read()
