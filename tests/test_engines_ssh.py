@@ -1,6 +1,7 @@
 """The local engine over SSH: `ssh://root@127.0.0.1:22220` to an sshd started by
 `scripts/engine.sh ssh` (a key made by the script), through docker-py's paramiko transport, which
-runs `docker system dial-stdio` on the far side.
+runs `docker system dial-stdio` on the far side. Status, builds on both builders, run and
+interrupt work as over the socket; an unknown host key is one line.
 
 paramiko reads `~/.ssh/config` (for the key) and `~/.ssh/known_hosts` (the host key must be known:
 docker-py rejects unknown hosts), so the tests point HOME at a folder holding the script's copies,
@@ -8,13 +9,17 @@ as a user's own ~/.ssh would.
 """
 from __future__ import annotations
 
+import _thread
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from test_engines_legs import prune_cache_of, start_leg, stop_leg
 
 import nbdocker
+from nbdocker.commands.containers import RunInterrupted
 from nbdocker.errors import EngineUnavailable
 
 pytestmark = pytest.mark.engine
@@ -60,12 +65,26 @@ def test_builds_over_ssh(ip, on_ssh, api, unique, builder):
         prune_cache_of(api, unique)
 
 
-@pytest.mark.xfail(strict=True, reason="docker-py's CancellableStream.close() raises 'Cancellable streams "
-                   "not supported for the SSH protocol' when run closes its attach stream; the fix "
-                   "(close the paramiko channel) is in the helper's report")
-def test_run_over_ssh(ip, on_ssh, unique):
+def test_run_and_interrupt_over_ssh(ip, on_ssh, api, unique):
     run = ip.run_line_magic("docker", f"run --rm --name {unique} busybox echo over-ssh")
     assert run.stdout == "over-ssh\n"
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if api.containers(filters={"name": f"^/{unique}-2$", "status": "running"}):
+                time.sleep(0.3)
+                _thread.interrupt_main()
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    with pytest.raises(RunInterrupted) as info:
+        ip.run_line_magic("docker", f"run --rm --name {unique}-2 busybox sh -c 'echo before; exec sleep 30'")
+    watcher.join(5)
+    assert info.value._render_traceback_()[0].endswith("stopped and removed")
+    assert not api.containers(all=True, filters={"name": f"^/{unique}-2$"})
 
 
 def test_an_unknown_host_key_is_one_line(ip, on_ssh):
@@ -76,19 +95,3 @@ def test_an_unknown_host_key_is_one_line(ip, on_ssh):
     (line,) = info.value._render_traceback_()
     assert on_ssh.url in line and "known_hosts" in line and "\n" not in line
 
-
-def test_an_attach_stream_closes_over_ssh(on_ssh, unique):
-    # docker-py refuses to close an attach stream on ssh://; close_stream closes the channel.
-    from nbdocker.engine.endpoint import close_stream, locate_endpoint, open_client
-
-    client = open_client(locate_endpoint(on_ssh.url), 10)
-    cid = client.create_container("busybox", "sh -c 'echo hi; exec sleep 30'", name=unique,
-                                  host_config=client.create_host_config(network_mode="none"))["Id"]
-    try:
-        stream = client.attach(cid, stdout=True, stderr=True, stream=True, logs=True, demux=True)
-        client.start(cid)
-        assert next(stream) == (b"hi\n", None)
-        close_stream(stream)
-    finally:
-        client.remove_container(cid, force=True)
-        client.close()

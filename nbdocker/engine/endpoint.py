@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import docker.errors
 import docker.tls
 import requests.exceptions
 import urllib3.exceptions
@@ -377,25 +376,6 @@ def endpoint_settings() -> tuple[str, ...]:
     Reads the environment and config.json's currentContext (a small file) only.
     """
     return tuple(os.environ.get(v, "") for v in ENDPOINT_VARIABLES) + (current_context_name(),)
-
-
-def close_stream(stream: Any) -> None:
-    """Close an SDK stream (attach, events) on any transport.
-
-    docker-py's `CancellableStream.close()` raises "Cancellable streams not supported for the SSH
-    protocol" on ssh:// engines: there, close the paramiko channel, which ends the stream for the
-    engine as a socket shutdown does.
-    """
-    try:
-        stream.close()
-    except docker.errors.DockerException:
-        response = getattr(stream, "_response", None)
-        channel = getattr(getattr(getattr(getattr(response, "raw", None), "_fp", None), "fp", None),
-                          "channel", None)
-        if channel is None:
-            raise
-        channel.close()
-        response.close()
 
 
 # ------------------------------------------------------------------ Podman's build stream
