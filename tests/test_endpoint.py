@@ -186,3 +186,14 @@ def test_buildahs_framing_is_put_in_classic_words():
         {"stream": " ---> Using cache\n"},
         {"stream": "Successfully tagged docker.io/library/h4raw:1\n"},
         {"aux": {"ID": "sha256:" + "7" * 64}}, {"stream": "partial STEP 9/9: x"}]
+
+
+def test_an_engine_with_too_old_an_api_is_one_line_naming_it():
+    err = docker.errors.InvalidVersion("API versions below 1.24 are no longer supported by this library.")
+    reason = transport_reason(err, 5)
+    assert reason.startswith("API: the engine speaks an API version older than 1.24") and "\n" not in reason
+    from nbdocker.engine.client import Engine
+
+    engine = Engine("tcp://127.0.0.1:1")
+    message = engine.unreachable_message(err)
+    assert "upgrade the engine" in message and "start the Docker engine" not in message

@@ -89,7 +89,7 @@ class Engine:
         hint = "start the Docker engine, or point DOCKER_HOST (or %config DockerMagics.base_url) at one"
         if "permission denied" in reason:
             hint = "run as a user in the 'docker' group, or point DOCKER_HOST at an engine you may use"
-        if reason.startswith("TLS"):  # it answered: the reason says what to fix
+        if reason.startswith(("TLS", "API")):  # it answered: the reason says what to fix
             return f"cannot reach the engine at {self.endpoint.describe()}: {reason}"
         return f"cannot reach the engine at {self.endpoint.describe()}: {reason}; {hint}"
 

@@ -316,6 +316,9 @@ def transport_reason(err: BaseException, timeout: float) -> str:
     tls = _tls_reason(chain)
     if tls:
         return tls
+    if any(type(c).__name__ == "InvalidVersion" for c in chain):  # docker.errors: the SDK's floor
+        return ("API: the engine speaks an API version older than 1.24 (Docker 1.12), which the "
+                "docker SDK no longer supports; upgrade the engine")
     # The OS error decides: urllib3's NewConnectionError ("connection refused") is a subclass of its
     # ConnectTimeoutError, so a timeout higher up the chain must not win over what lies beneath.
     for kind, reason in ((FileNotFoundError, "no socket there (file not found)"),
