@@ -299,17 +299,23 @@ class Engine:
         networks = self.call("list networks", self.sdk.networks, names=["bridge"])
         return any(n.get("Name") == "bridge" for n in networks or [])
 
-    def build_stream(self, context: Any, params: dict[str, Any]) -> tuple[Any, Iterator[dict[str, Any]]]:
+    def build_stream(self, context: Any, params: dict[str, Any],
+                     auth_configs: dict[str, dict[str, str]] | None = None) -> tuple[Any, Iterator[dict[str, Any]]]:
         """POST /build with the context tar; returns (response, decoded messages).
 
         The SDK's `build()` cannot send `version` (BuildKit) or several tags, so the request is made
         here. No timeout on the stream: a build may be silent for minutes. The caller must close
         the response in `finally` — closing it is what cancels the build engine-side.
+        `auth_configs` (server address → auth config) go in `X-Registry-Config`, as the CLI sends
+        them: what the engine pulls private bases with.
         """
         api = self.sdk
+        headers = {"Content-Type": "application/x-tar"}
+        if auth_configs:
+            headers["X-Registry-Config"] = docker.auth.encode_header(auth_configs)
         with self.translated("build"):
             response = api._post(api._url("/build"), params=params, data=context, stream=True,
-                                 timeout=None, headers={"Content-Type": "application/x-tar"})
+                                 timeout=None, headers=headers)
             api._raise_for_status(response)
         messages = self._messages(response)
         if is_podman(self.version()):  # Buildah frames its steps in words of its own
