@@ -436,3 +436,51 @@ def test_engine_build_f_reads_the_file_from_the_current_directory_as_the_cli_doe
     made.append(result.image_id)
     ours = api.inspect_image(result.image_id)["Config"]["Labels"]["which"]
     assert ours == theirs == f"cwd-{unique}"
+
+
+AUTH = "127.0.0.1:5001"
+USER = os.environ.get("NBDOCKER_REGISTRY_USER", "nbdocker")
+PASSWORD = os.environ.get("NBDOCKER_REGISTRY_PASSWORD", "nbdocker-test-password")
+
+
+@pytest.fixture
+def private_base(api, unique, tmp_path, monkeypatch):
+    """busybox pushed to the htpasswd registry as a unique name, and not kept locally."""
+    import nbdocker.commands.registry as registry
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))  # no machine credentials
+    repository = f"{AUTH}/{unique}/base"
+    api.tag("busybox:latest", repository, "1")
+    try:
+        for message in api.push(repository, "1", stream=True, decode=True,
+                                auth_config={"username": USER, "password": PASSWORD}):
+            assert "error" not in message, message
+    except docker.errors.APIError as err:
+        api.remove_image(f"{repository}:1")
+        pytest.skip(f"the htpasswd registry at {AUTH} does not answer: {err}")
+    api.remove_image(f"{repository}:1")  # only the tag: the build has to pull it
+    yield f"{repository}:1"
+    registry._LOGINS.pop(AUTH, None)
+    try:
+        api.remove_image(f"{repository}:1")
+    except docker.errors.NotFound:
+        pass
+
+
+@pytest.mark.parametrize("builder", ("classic", "buildkit"))
+def test_engine_a_build_pulls_a_private_base_after_login(ip, api, made, unique, private_base, monkeypatch,
+                                                         builder):
+    import getpass
+
+    body = f"FROM {private_base}\nLABEL private=yes-{builder}\n"
+    with pytest.raises(BuildFailed) as caught:  # before login: the registry says no
+        dockerfile(ip, f"--builder {builder} -q", body)
+    assert any(words in str(caught.value) for words in ("no basic auth credentials", "no active sessions"))
+    if builder == "buildkit":
+        assert str(caught.value).endswith("the registry asks for credentials: %docker login REGISTRY, "
+                                          "then build again (nbdocker then pulls the base first)")
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": PASSWORD)
+    ip.run_line_magic("docker", f"login -u {USER} {AUTH}")
+    result = dockerfile(ip, f"--builder {builder} -q", body)
+    made.append(result.image_id)
+    assert result.ok and api.inspect_image(result.image_id)["Config"]["Labels"]["private"] == f"yes-{builder}"

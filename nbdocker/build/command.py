@@ -28,6 +28,7 @@ from nbdocker.engine.client import pumped
 from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
                      UsageError)
 from nbdocker.commands.images import History, image_history
+from nbdocker.commands.registry import auth_config_for, pull_image, registry_of, server_address
 from nbdocker.build.progress import BuildProgress, Step
 from nbdocker.references import parse_reference
 from nbdocker.units import short_id
@@ -301,7 +302,11 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     sink = _sink(session, request.quiet)
     try:
         _warn_big_context(packed.warning(request.context_dir), progress, sink)
-        state = _follow(engine, context, params, builder, progress, sink, request.timeout, request.stop)
+        bases = _base_images(request.dockerfile)
+        if builder == "buildkit":
+            _pull_private_bases(engine, bases, params, progress)
+        state = _follow(engine, context, params, builder, progress, sink, request.timeout, request.stop,
+                        auth=_registry_auths(bases))
     except NbDockerError as err:  # the engine went away: the live view must not stay "running"
         _mark_running(progress, "failed")
         progress.apply(ErrorEvent(str(err)))
@@ -399,6 +404,55 @@ def _params(request: BuildRequest, builder: str, network: str | None) -> dict[st
     return params
 
 
+def _base_images(dockerfile: Dockerfile) -> dict[str, dict[str, str]]:
+    """The images the Dockerfile pulls (FROM, COPY --from), each with the credentials for its
+    registry (`%docker login`, else the docker config; {} for none)."""
+    stages = {s.name for s in dockerfile.stages if s.name}
+    images = [s.base for s in dockerfile.stages]
+    images += [ins.flags["from"] for ins in dockerfile.instructions
+               if ins.keyword in ("COPY", "ADD") and isinstance(ins.flags.get("from"), str)]
+    found: dict[str, dict[str, str]] = {}
+    for image in images:
+        if image in stages or "$" in image or image.isdigit() or image == "scratch":
+            continue  # another stage, an ARG the engine expands, a stage number, nothing to pull
+        try:
+            found[image] = auth_config_for(registry_of(parse_reference(image)))
+        except NbDockerError:
+            continue  # an unreadable name or config: the engine's own error says more
+    return found
+
+
+def _registry_auths(bases: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The X-Registry-Config the CLI sends: credentials keyed by server address."""
+    return {auth.get("serveraddress") or server_address(registry_of(parse_reference(image))): auth
+            for image, auth in bases.items() if auth}
+
+
+def _pull_private_bases(engine: Any, bases: dict[str, dict[str, str]], params: dict[str, Any],
+                        progress: BuildProgress) -> None:
+    """BuildKit through the API has no session to take credentials from ("no active sessions"),
+    but it prefers a local image: pull the bases that need credentials first, with them, as the
+    CLI's session would. With --pull every base is pulled here and `pull` is not sent (BuildKit
+    would go to the registry again, without credentials)."""
+    if not any(bases.values()):
+        return
+    for image, auth in bases.items():
+        if not params.get("pull") and (not auth or _present(engine, image)):
+            continue
+        pull_image(engine, image, quiet=True)
+        progress.notes.append(f"pulled {image} before the build (BuildKit through the Engine API "
+                              "cannot ask for registry credentials)")
+    params.pop("pull", None)
+
+
+def _present(engine: Any, image: str) -> bool:
+    try:
+        engine.inspect_image(image)
+        return True
+    except NbDockerError:
+        return False
+
+
 def _warn_big_context(warning: str | None, progress: BuildProgress, sink: Any) -> None:
     """Say it before the (long) upload starts, in the live view or the terminal."""
     if warning is None:
@@ -423,11 +477,12 @@ def _context(request: BuildRequest, builder: str) -> Any:
 
 
 def _follow(engine: Any, context: Any, params: dict[str, Any], builder: str,
-            progress: BuildProgress, sink: Any, timeout: float | None = None, stop: Any = None) -> str:
+            progress: BuildProgress, sink: Any, timeout: float | None = None, stop: Any = None,
+            auth: dict[str, dict[str, str]] | None = None) -> str:
     """Send the build and fold its events until it ends; returns done / failed / cancelled."""
     decoder = decoder_for(builder, bulk=True)  # a RUN's burst of lines comes as one LogLines
     progress.committed = getattr(decoder, "committed", [])  # filled as the classic build goes
-    response, messages = engine.build_stream(context, params)
+    response, messages = engine.build_stream(context, params, auth)
     stream = pumped(messages, 1 / UPDATES_PER_SECOND, "nbdocker-build-stream")
     last_render = 0.0
     last_message = time.time()
@@ -544,6 +599,9 @@ def _failure_message(progress: BuildProgress, context_dir: str | None = None) ->
             message += " — the build context holds only the Dockerfile: pass --context DIR to send files"
         else:
             message += f" — is it in {context_dir}, and not excluded by its .dockerignore?"
+    if "no active sessions" in message:  # BuildKit asked for credentials it cannot get
+        message += (" — the registry asks for credentials: %docker login REGISTRY, then build again "
+                    "(nbdocker then pulls the base first)")
     parts.append(message)
     return " — ".join(parts)
 
