@@ -484,3 +484,28 @@ def test_engine_a_build_pulls_a_private_base_after_login(ip, api, made, unique, 
     result = dockerfile(ip, f"--builder {builder} -q", body)
     made.append(result.image_id)
     assert result.ok and api.inspect_image(result.image_id)["Config"]["Labels"]["private"] == f"yes-{builder}"
+
+
+@pytest.mark.parametrize("builder", ("classic", "buildkit"))
+def test_engine_copy_dot_and_the_cells_dockerfile(ip, api, made, unique, tmp_path, builder):
+    """Classic: the added Dockerfile stays out of `COPY .` (a .dockerignore entry the engine
+    honours). BuildKit through the API cannot keep it out (no session, no .dockerignore): the
+    build says so, on the line that copies the context."""
+    from nbdocker.build.context import CELL_DOCKERFILE
+
+    (tmp_path / "app.txt").write_text(unique)
+    body = f"FROM busybox\nLABEL t={unique}\nCOPY . /ctx\n"
+    result = dockerfile(ip, f"--builder {builder} -q --context {tmp_path}", body)
+    made.append(result.image_id)
+    container = api.create_container(result.image_id, command=["true"])
+    try:
+        api.get_archive(container, "/ctx/app.txt")
+        if builder == "classic":
+            with pytest.raises(docker.errors.NotFound):
+                api.get_archive(container, f"/ctx/{CELL_DOCKERFILE}")
+            assert not any("copies the whole context" in w for w in result.warnings)
+        else:
+            api.get_archive(container, f"/ctx/{CELL_DOCKERFILE}")  # the engine's limit, said:
+            assert [w for w in result.warnings if w.startswith("line 3 copies the whole context")]
+    finally:
+        api.remove_container(container, force=True)

@@ -302,6 +302,7 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     sink = _sink(session, request.quiet)
     try:
         _warn_big_context(packed.warning(request.context_dir), progress, sink)
+        _warn_added_dockerfile(request, builder, progress)
         bases = _base_images(request.dockerfile)
         if builder == "buildkit":
             _pull_private_bases(engine, bases, params, progress)
@@ -451,6 +452,34 @@ def _present(engine: Any, image: str) -> bool:
         return True
     except NbDockerError:
         return False
+
+
+_WHOLE_CONTEXT = {".", "./", "/", "*", "./*", "/*"}
+
+
+def _copies_whole_context(dockerfile: Dockerfile) -> int | None:
+    """The line of a COPY/ADD that copies the context's top directory (`COPY . /app`), or None."""
+    for ins in dockerfile.instructions:
+        if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
+            continue
+        words = ins.exec_form if ins.exec_form is not None else ins.arguments.split()
+        if any(word in _WHOLE_CONTEXT for word in words[:-1]):
+            return ins.line_start
+    return None
+
+
+def _warn_added_dockerfile(request: BuildRequest, builder: str, progress: BuildProgress) -> None:
+    """BuildKit through the Engine API reads the Dockerfile from the context tar and applies no
+    .dockerignore: an added Dockerfile cannot be kept out of `COPY .` (the CLI sends it apart,
+    through a session). Say so where it happens; the classic builder is told to ignore it."""
+    if builder != "buildkit" or request.context_dir is None or request.dockerfile_in_context:
+        return
+    line = _copies_whole_context(request.dockerfile)
+    if line is not None:
+        progress.warnings.append(
+            f"line {line} copies the whole context: with BuildKit through the Engine API it also "
+            f"copies the Dockerfile nbdocker adds to the context ({request.dockerfile_name}); "
+            "use --builder classic, or copy only what the image needs")
 
 
 def _warn_big_context(warning: str | None, progress: BuildProgress, sink: Any) -> None:
