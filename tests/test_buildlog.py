@@ -88,7 +88,7 @@ def test_close():
 
 
 def test_a_decoded_fixture_fills_the_log():
-    messages = [json.loads(line) for line in (STREAMS / "manylines-buildkit.jsonl").open(encoding="utf-8")]
+    messages = [json.loads(line) for line in (STREAMS / "manylines-buildkit.jsonl").read_text(encoding="utf-8").splitlines()]
     with BuildLog() as log:
         log.extend(decode_build_stream(messages, "buildkit"))
         [key] = log.keys()

@@ -220,7 +220,7 @@ def test_a_bulk_decoder_folds_to_the_same_progress(name):
 
 @pytest.mark.parametrize("builder", BUILDERS)
 def test_a_long_log_arrives_in_few_bulk_events(builder):
-    messages = [json.loads(line) for line in (STREAMS / f"manylines-{builder}.jsonl").open(encoding="utf-8")]
+    messages = [json.loads(line) for line in (STREAMS / f"manylines-{builder}.jsonl").read_text(encoding="utf-8").splitlines()]
     decoder = decoder_for(builder, bulk=True)
     events = [e for m in messages for e in decoder.feed(m)] + decoder.close()
     bulk = [e for e in events if isinstance(e, LogLines)]

@@ -30,13 +30,12 @@ from typing import Iterable, Iterator, Sequence
 
 from nbdocker.build.events import Event, LogEvent, LogLines, LogPart
 from nbdocker.errors import NbDockerError
+from nbdocker.views.render import LINE_SHOWN_CHARS, truncate_line
 
 DEFAULT_TAIL_LINES = 200
 # Small logs stay in memory; past this many bytes the spool moves to a real temporary file.
 DEFAULT_SPOOL_BYTES = 256 * 1024
 _READ_CHUNK = 64 * 1024
-#: Characters of one line that memory (and so every view) keeps; the rest is only on disk.
-LINE_SHOWN_CHARS = 2000
 #: Where spools past DEFAULT_SPOOL_BYTES are written: None is the system's temporary directory.
 SPOOL_DIR: str | None = None
 
@@ -45,17 +44,8 @@ class LogSpoolError(NbDockerError):
     """The build log could not be written to disk (a full or failing disk)."""
 
 
-def shown_line(text: str, length: int | None = None) -> str:
-    """`text` cut to LINE_SHOWN_CHARS, saying how much more the line on disk holds.
-
-    `length` is the whole line's length when `text` is only its beginning.
-    """
-    length = len(text) if length is None else length
-    if length <= LINE_SHOWN_CHARS:
-        return text
-    more = length - LINE_SHOWN_CHARS
-    return (f"{text[:LINE_SHOWN_CHARS]}… ({more:,} more characters; "
-            "the full log is on disk: result.log)")
+# What memory (and so every view) keeps of one line: views.truncate_line; the rest is on disk.
+shown_line = truncate_line
 
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}

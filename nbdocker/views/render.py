@@ -33,6 +33,22 @@ CSS = """<style>
 </style>"""
 
 
+#: Characters of one log line any view shows; the rest stays on disk (a RUN can print 10 MB lines).
+LINE_SHOWN_CHARS = 2000
+
+
+def truncate_line(text: str, length: int | None = None) -> str:
+    """`text` cut to LINE_SHOWN_CHARS, saying how many more characters the whole line has.
+
+    `length` is the whole line's length when `text` is only its beginning.
+    """
+    length = len(text) if length is None else length
+    if length <= LINE_SHOWN_CHARS:
+        return text
+    return (f"{text[:LINE_SHOWN_CHARS]}… ({length - LINE_SHOWN_CHARS:,} more characters; "
+            "the full log is on disk: result.log)")
+
+
 def esc(value: Any) -> str:
     """Escape any value for HTML text or a quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
