@@ -197,3 +197,16 @@ def test_an_engine_with_too_old_an_api_is_one_line_naming_it():
     engine = Engine("tcp://127.0.0.1:1")
     message = engine.unreachable_message(err)
     assert "upgrade the engine" in message and "start the Docker engine" not in message
+
+
+def test_importing_the_endpoint_module_imports_no_sdk():
+    # The magics import this module at %load_ext: the SDK waits for the first command.
+    import subprocess
+    import sys
+
+    probe = ("import sys, nbdocker.engine.endpoint as e; e.locate_endpoint(None); e.endpoint_settings(); "
+             "print(sorted(m for m in ('docker', 'requests', 'urllib3', 'paramiko') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

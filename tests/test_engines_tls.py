@@ -159,7 +159,10 @@ def test_a_missing_certificate_is_one_line(ip, on_tls, tmp_path, monkeypatch):
 def plain_tcp():
     """tcp://127.0.0.1:PORT forwarded to the local engine's socket: a plain TCP engine, no TLS."""
     server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
     stop = threading.Event()
+    sockets: list[socket.socket] = []
+    threads: list[threading.Thread] = []
 
     def pipe(a: socket.socket, b: socket.socket) -> None:
         try:
@@ -167,15 +170,13 @@ def plain_tcp():
                 b.sendall(data)
         except OSError:
             pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        for s in (a, b):  # the other direction's recv ends too
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def serve() -> None:
-        server.settimeout(0.2)
         while not stop.is_set():
             try:
                 conn, _ = server.accept()
@@ -183,15 +184,25 @@ def plain_tcp():
                 continue
             engine = socket.socket(socket.AF_UNIX)
             engine.connect("/var/run/docker.sock")
+            sockets.extend((conn, engine))
             for a, b in ((conn, engine), (engine, conn)):
-                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+                threads.append(threading.Thread(target=pipe, args=(a, b), daemon=True))
+                threads[-1].start()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
     yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
     stop.set()
-    thread.join(2)
-    server.close()
+    acceptor.join(5)
+    for s in sockets:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    for t in threads:
+        t.join(5)
+    for s in [*sockets, server]:
+        s.close()
 
 
 def test_plain_tcp_works_and_warns_once(ip, engine, plain_tcp, monkeypatch, capsys):

@@ -5,10 +5,14 @@ The order is the docker CLI's: `%config DockerMagics.base_url` (our `-H`), else 
 the one `docker context use` wrote into `config.json`, else the local socket. A context that does
 not exist is refused, as the CLI refuses it. Reads settings and files only; the one function that
 makes a client (`open_client`) still only contacts the engine for its API version.
+
+The docker SDK, requests and urllib3 are imported when first needed (making a client, reading TLS
+files, explaining a failure), never when the extension loads: the magics import this module.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -19,11 +23,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import docker
-import docker.tls
-import requests.exceptions
-import urllib3.exceptions
 
 from nbdocker.errors import EngineUnavailable
 
@@ -50,7 +49,7 @@ class TLSFiles:
         """Whether any TLS file was set."""
         return bool(self.ca_cert or self.client_cert or self.client_key)
 
-    def config(self) -> docker.tls.TLSConfig:
+    def config(self) -> Any:
         """The SDK's TLS settings; a missing file or half a key pair is one line."""
         if bool(self.client_cert) != bool(self.client_key):
             raise EndpointError("set both DockerMagics.tls_client_cert and DockerMagics.tls_client_key")
@@ -59,8 +58,7 @@ class TLSFiles:
             if path and not os.path.isfile(path):
                 raise EndpointError(f"DockerMagics.{trait}: no file at {path}")
         cert = (self.client_cert, self.client_key) if self.client_cert else None
-        return docker.tls.TLSConfig(client_cert=cert, ca_cert=self.ca_cert or None,
-                                    verify=self.verify)
+        return _tls_config(client_cert=cert, ca_cert=self.ca_cert or None, verify=self.verify)
 
 
 @dataclass(frozen=True)
@@ -159,8 +157,8 @@ def _env_tls(url: str, env: Any) -> Any:
     if missing:
         raise EndpointError(f"DOCKER_CERT_PATH={cert_path}: no {', '.join(missing)} there (TLS needs "
                             "ca.pem, cert.pem and key.pem)")
-    return docker.tls.TLSConfig(client_cert=(files[0], files[1]),
-                                ca_cert=files[2] if verify else None, verify=verify)
+    return _tls_config(client_cert=(files[0], files[1]), ca_cert=files[2] if verify else None,
+                       verify=verify)
 
 
 # ------------------------------------------------------------------ contexts
@@ -219,7 +217,13 @@ def _context_tls(folder: Path, host: str, endpoint: dict[str, Any]) -> Any:
     verify = not endpoint.get("SkipTLSVerify", False)
     cert = (present["cert"], present["key"]) if "cert" in present and "key" in present else None
     ca = present.get("ca")
-    return docker.tls.TLSConfig(client_cert=cert, ca_cert=ca, verify=verify)
+    return _tls_config(client_cert=cert, ca_cert=ca, verify=verify)
+
+
+def _tls_config(**settings: Any) -> Any:
+    from docker.tls import TLSConfig  # the SDK only when TLS is used (see the module docstring)
+
+    return TLSConfig(**settings)
 
 
 def use_context(name: str, env: Any = None) -> None:
@@ -245,21 +249,35 @@ def use_context(name: str, env: Any = None) -> None:
 # ------------------------------------------------------------------ connecting
 
 
-class EngineClient(docker.APIClient):
-    """The SDK client, deaf to the environment's CA bundle and proxies.
+@functools.cache
+def engine_client_class() -> type:
+    """`EngineClient`: the SDK client, deaf to the environment's CA bundle and proxies.
 
     requests lets `REQUESTS_CA_BUNDLE` / `CURL_CA_BUNDLE` (set on managed machines) override the
     session's `verify`, i.e. the engine's CA: TLS then fails with "unable to get local issuer
     certificate" while the docker CLI works. Engine connections trust the engine's CA only.
+    Made on first use so that importing this module does not import the SDK.
     """
+    import docker
 
-    @property  # type: ignore[override]
-    def trust_env(self) -> bool:
-        return False
+    class EngineClient(docker.APIClient):
+        __doc__ = engine_client_class.__doc__
 
-    @trust_env.setter
-    def trust_env(self, value: bool) -> None:  # requests.Session.__init__ sets it: ignore
-        pass
+        @property  # type: ignore[override]
+        def trust_env(self) -> bool:
+            return False
+
+        @trust_env.setter
+        def trust_env(self, value: bool) -> None:  # requests.Session.__init__ sets it: ignore
+            pass
+
+    return EngineClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EngineClient":  # `from nbdocker.engine.endpoint import EngineClient` still works
+        return engine_client_class()
+    raise AttributeError(name)
 
 
 _WARNED: set[str] = set()  # endpoints warned about in this process (a handful at most)
@@ -276,11 +294,12 @@ def warn_if_plain_tcp(endpoint: Endpoint) -> bool:
     return True
 
 
-def open_client(endpoint: Endpoint, timeout: float) -> EngineClient:
+def open_client(endpoint: Endpoint, timeout: float) -> Any:
     """The SDK client for `endpoint` (asks the engine its API version, within `timeout`)."""
     warn_if_plain_tcp(endpoint)
     try:
-        return EngineClient(base_url=endpoint.base_url, tls=endpoint.tls, version="auto", timeout=timeout)
+        return engine_client_class()(base_url=endpoint.base_url, tls=endpoint.tls, version="auto",
+                                     timeout=timeout)
     except Exception as err:
         # paramiko's errors (unknown host key, refused key) are none of the SDK's or requests'
         # families: name them here rather than let them through as a traceback.
@@ -302,6 +321,9 @@ def ssh_reason(err: BaseException) -> str:
 
 def transport_reason(err: BaseException, timeout: float) -> str:
     """The root cause of a connection failure, in a few words."""
+    import requests.exceptions  # loaded already when a connection failed
+    import urllib3.exceptions
+
     chain: list[BaseException] = []
     pending: list[Any] = [err]
     while pending:
@@ -344,6 +366,9 @@ def transport_reason(err: BaseException, timeout: float) -> str:
 
 
 def _tls_reason(chain: list[BaseException]) -> str:
+    import requests.exceptions
+    import urllib3.exceptions
+
     verify = [c for c in chain if isinstance(c, ssl.SSLCertVerificationError)]
     if verify:
         detail = getattr(verify[0], "verify_message", "") or "certificate verify failed"
