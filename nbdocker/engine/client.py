@@ -15,7 +15,7 @@ import queue
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
 import docker
@@ -384,30 +384,41 @@ def json_messages(chunks: Iterable[bytes | str]) -> Iterator[Any]:
 
     docker-py decodes each HTTP chunk as UTF-8 on its own, so a character cut between two chunks
     became two or three U+FFFD (a `€`: three); here the bytes are decoded incrementally. A stream
-    that ends inside a value raises `TruncatedStream`.
+    that ends inside a value raises `TruncatedStream`. Decoding is tried only when a chunk holds a
+    `}` (the engine sends objects), so a message of megabytes in 4 KiB chunks stays linear.
     """
-    decoder = json.JSONDecoder()
     utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-    buffered = ""
+    pending: list[str] = []
     for chunk in chunks:
-        buffered += utf8.decode(chunk) if isinstance(chunk, bytes) else chunk
-        pos, end = 0, len(buffered)
-        while True:
-            while pos < end and buffered[pos] in _JSON_SPACE:
-                pos += 1
-            if pos >= end:
-                break
-            try:
-                value, pos_after = decoder.raw_decode(buffered, pos)
-            except json.JSONDecodeError:
-                break  # an unfinished value: wait for the next chunk
-            yield value
-            pos = pos_after
-        buffered = buffered[pos:]
-    buffered = (buffered + utf8.decode(b"", final=True)).strip(_JSON_SPACE)
-    if buffered:
-        raise TruncatedStream(f"{len(buffered.encode('utf-8', 'replace')):,} bytes of an unfinished "
-                              f"message: {buffered[:40]!r}")
+        text = utf8.decode(chunk) if isinstance(chunk, bytes) else chunk
+        pending.append(text)
+        if "}" in text:
+            rest = yield from _json_values("".join(pending))
+            pending = [rest] if rest else []
+    rest = yield from _json_values("".join(pending) + utf8.decode(b"", final=True))
+    rest = rest.strip(_JSON_SPACE)
+    if rest:
+        raise TruncatedStream(f"{len(rest.encode('utf-8', 'replace')):,} bytes of an unfinished "
+                              f"message: {rest[:40]!r}")
+
+
+_JSON = json.JSONDecoder()
+
+
+def _json_values(buffered: str) -> Generator[Any, None, str]:
+    """Yield the complete JSON values at the start of `buffered`; return what is left."""
+    pos, end = 0, len(buffered)
+    while True:
+        while pos < end and buffered[pos] in _JSON_SPACE:
+            pos += 1
+        if pos >= end:
+            return ""
+        try:
+            value, pos_after = _JSON.raw_decode(buffered, pos)
+        except json.JSONDecodeError:
+            return buffered[pos:]  # an unfinished value: wait for the next chunk
+        yield value
+        pos = pos_after
 
 
 def pumped(source: Iterable[T], poll: float, name: str = "nbdocker-stream") -> Iterator[T | None]:
