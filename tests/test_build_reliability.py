@@ -323,6 +323,8 @@ def test_engine_a_full_disk_under_the_log_fails_the_build_in_one_line(ip, api, m
     assert "Traceback" not in captured.stdout + captured.stderr
     (line,) = [x for x in captured.stdout.splitlines() if "No space left on device" in x]
     assert str(full_disk) in line
+    # the live view ends: the step that was running is shown failed, not left running
+    assert [x for x in captured.stdout.splitlines() if x.startswith("[1/2] failed   line 2: Step 2/2 : RUN")]
     assert containers_with(api, marker) == []
 
 
