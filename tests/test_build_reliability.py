@@ -511,3 +511,12 @@ def test_engine_copy_dot_and_the_cells_dockerfile(ip, api, made, unique, tmp_pat
             assert [w for w in result.warnings if w.startswith("line 3 copies the whole context")]
     finally:
         api.remove_container(container, force=True)
+
+
+def test_a_line_cut_inside_a_secret_shows_none_of_it():
+    secret = "s3cr3t-value-XYZ"
+    progress = BuildProgress("classic", secrets={"API_TOKEN": secret})
+    progress.apply(LogEvent("k", 1, "x" * (LINE_SHOWN_CHARS - 6) + secret + "y" * 5000))
+    (step_line,) = [progress.mask(e.text) for e in progress.log.tail("k")]
+    assert "s3cr3t" not in step_line and "s3cr" not in step_line
+    assert step_line.startswith("x" * (LINE_SHOWN_CHARS - 6) + "****… (")

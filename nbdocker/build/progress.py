@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbdocker.views import render as views
-from nbdocker.masking import mask_text
+from nbdocker.masking import MASK, mask_text
 from nbdocker.build.events import (ErrorEvent, Event, ImageIdEvent, LogEvent, LogLines, LogPart,
                           StepEvent, WarningEvent, is_internal_step)
 from nbdocker.build.log import BuildLog
@@ -176,7 +176,20 @@ class BuildProgress:
 
     def mask(self, text: str) -> str:
         """`text` with this build's secret build-arg values masked (unchanged when it has none)."""
-        return mask_text(text, self.secrets) if self.secrets else text
+        if not self.secrets:
+            return text
+        masked = mask_text(text, self.secrets)
+        cut = masked.rfind("… (")
+        if cut > 0 and masked.endswith("the full log is on disk: result.log)"):
+            # A line cut for display may end inside a secret: hide a secret's beginning there too.
+            head = masked[:cut]
+            for value in self.secrets.values():
+                for k in range(min(len(value), len(head)) - 1, 0, -1):
+                    if head.endswith(value[:k]):
+                        head = head[:-k] + MASK
+                        break
+            masked = head + masked[cut:]
+        return masked
 
 
 def _line_of(step: Step) -> float:
