@@ -1,6 +1,7 @@
 """Layers benchmark: `%docker layers --archive` against dive 0.13 (`dive --ci`) on the same file.
 
     .venv/bin/python bench/bench_layers.py [--runs 3] [--whiteouts] [--keep DIR]
+    .venv/bin/python bench/bench_layers.py --browser   # the explorer in Chromium: its own section
 
 The image is built locally from busybox (classic builder, `--network none`): 11 layers of 5,000
 generated 10 kB files each, then a layer that deletes one directory, chmods 500 files and rewrites
@@ -189,13 +190,81 @@ def report(results: list[dict], facts: dict, engine: dict | None, runs: int) -> 
     return "\n".join(lines) + "\n"
 
 
+BROWSER_JS = """async ([data, needle]) => {
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const host = document.getElementById("host");
+  host.replaceChildren();
+  let t = performance.now();
+  window.show(data);
+  await frame();
+  const render = performance.now() - t;
+  const input = host.querySelector(".nbd-filter");
+  t = performance.now();
+  input.value = needle;
+  input.dispatchEvent(new Event("input"));
+  await frame();
+  const filter = performance.now() - t;
+  return { render, filter, rows: host.querySelectorAll(".nbd-ltree-row").length };
+}"""
+
+
+def browser(runs: int) -> str:
+    """The explorer's ES module in Chromium on a 50,000-file image: render and filter times."""
+    import http.server
+    import threading
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser import harness
+    from playwright.sync_api import sync_playwright
+    from test_browser_layers import PAGE, STATIC, big_archive, widget_state
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for module in STATIC.glob("*.js"):
+            (root / module.name).write_text(module.read_text())
+        (root / "index.html").write_text(PAGE)
+        data = widget_state(big_archive(root / "big.tar"))
+        handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(root))  # noqa: E731
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as playwright:
+                chromium = harness.launch_chromium(playwright)
+                page = chromium.new_page(viewport={"width": 1200, "height": 900})
+                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+                page.wait_for_function("window.ready === true")
+                results = [page.evaluate(BROWSER_JS, [data, "f4999"]) for _ in range(runs)]
+                chromium.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+    render = statistics.median(r["render"] for r in results)
+    filt = statistics.median(r["filter"] for r in results)
+    return ("\n## Browser (the explorer's ES module in Chromium, a 50,000-file image, median of "
+            f"{runs})\n\n| | median (ms) | worst (ms) | target |\n|---|---|---|---|\n"
+            f"| render (layer list, merged tree of 50,001 paths, first frame) | {render:.0f} | "
+            f"{max(r['render'] for r in results):.0f} | ≤ 300: {'met' if render <= 300 else 'missed'} |\n"
+            f"| path filter `f4999` (11 matches, tree rebuilt, first frame) | {filt:.0f} | "
+            f"{max(r['filter'] for r in results):.0f} | ≤ 100: {'met' if filt <= 100 else 'missed'} |\n\n"
+            f"The tree keeps only the rows in view: {results[-1]['rows']} row elements after the filter.\n")
+
+
 def main() -> None:
     """Build, save, measure, clean up, write the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="only the browser part: its section of the results")
     parser.add_argument("--whiteouts", action="store_true", help="also the image with 1,000 whiteouts (dive: minutes)")
     parser.add_argument("--keep", type=Path, help="keep the archives in this directory")
     args = parser.parse_args()
+    results_file = HERE / "results-layers.md"
+    if args.browser:
+        section = browser(max(args.runs, 7))
+        text = results_file.read_text() if results_file.exists() else ""
+        text = text.split("\n## Browser")[0].rstrip("\n") + "\n" + section
+        results_file.write_text(text)
+        print(section)
+        return
     run = uuid.uuid4().hex[:8]
     images = [("plain", False)] + ([("whiteouts", True)] if args.whiteouts else [])
     results, facts, engine = [], {}, None
@@ -219,8 +288,10 @@ def main() -> None:
         finally:
             for name, _ in images:
                 subprocess.run(["docker", "rmi", "-f", f"nbdtest-layersbench-{run}:{name}"], capture_output=True)
-    (HERE / "results-layers.md").write_text(report(results, facts, engine, args.runs))
-    print((HERE / "results-layers.md").read_text())
+    old = results_file.read_text() if results_file.exists() else ""
+    browser_part = ("\n## Browser" + old.split("\n## Browser", 1)[1]) if "\n## Browser" in old else ""
+    results_file.write_text(report(results, facts, engine, args.runs) + browser_part)
+    print(results_file.read_text())
 
 
 if __name__ == "__main__":

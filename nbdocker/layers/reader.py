@@ -598,7 +598,10 @@ def read_archive(fileobj: BinaryIO, image: str | None = None,
     seek, fd = None, None
     if getattr(fileobj, "seekable", lambda: False)():
         seek = lambda n: fileobj.seek(n, 1)  # noqa: E731 - skipping plain data without reading it
-        fd = fileobj.fileno() if hasattr(fileobj, "fileno") else None
+        try:
+            fd = fileobj.fileno()
+        except (AttributeError, OSError, ValueError):  # io.BytesIO: seekable, no descriptor
+            fd = None
     outer = Stream(fileobj.read, seek)
     members = _Members()
     try:
