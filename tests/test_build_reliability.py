@@ -520,3 +520,37 @@ def test_a_line_cut_inside_a_secret_shows_none_of_it():
     (step_line,) = [progress.mask(e.text) for e in progress.log.tail("k")]
     assert "s3cr3t" not in step_line and "s3cr" not in step_line
     assert step_line.startswith("x" * (LINE_SHOWN_CHARS - 6) + "****… (")
+
+
+def test_buildkit_long_lines_leave_in_pieces_too():
+    import base64
+
+    def field(number: int, value: int | bytes) -> bytes:
+        def varint(v: int) -> bytes:
+            out = bytearray()
+            while True:
+                out.append((v & 0x7F) | (0x80 if v >> 7 else 0))
+                v >>= 7
+                if not v:
+                    return bytes(out)
+        if isinstance(value, int):
+            return varint(number << 3) + varint(value)
+        return varint(number << 3 | 2) + varint(len(value)) + value
+
+    digest = b"sha256:" + b"b" * 64
+    progress = BuildProgress("buildkit")
+    decoder = decoder_for("buildkit", bulk=True)
+    chunk = b"z" * 65536
+    pieces = 0
+    for data in [chunk] * 40 + [b"\n"]:  # a 2.6 MB line
+        log = field(1, digest) + field(3, 1) + field(4, data)
+        events = decoder.feed({"id": "moby.buildkit.trace",
+                               "aux": base64.b64encode(field(3, log)).decode()})
+        pieces += sum(isinstance(e, LogPart) for e in events)
+        progress.apply_all(events)
+    progress.apply_all(decoder.close())
+    assert pieces >= 19  # it left as it came (at most two chunks held): never the whole line
+    key = digest.decode()
+    assert progress.log.full_text(key) == "z" * 65536 * 40 + "\n"
+    assert progress.log.tail(key)[0].text.endswith(
+        f"({65536 * 40 - LINE_SHOWN_CHARS:,} more characters; the full log is on disk: result.log)")
