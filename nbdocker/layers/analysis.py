@@ -112,6 +112,7 @@ class Analysis(Result):
         return out
 
     def view(self) -> render.LayersView:
+        """The explorer's view model."""
         return render.layers_view(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

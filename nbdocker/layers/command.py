@@ -51,6 +51,7 @@ class Meter(Result):
     finished: bool = False
 
     def view(self) -> views.LinesView:
+        """The report lines."""
         total = f" of {human_size(self.total)}" if self.total else ""
         state = "done" if self.finished else "…"
         return views.LinesView("progress", [("info", f"{self.what}: {human_size(self.done)}{total} {state}")])
@@ -104,6 +105,7 @@ class Saved(Result):
     size: int
 
     def view(self) -> views.LinesView:
+        """The report lines."""
         return views.LinesView("save", [("ok", f"Saved {', '.join(self.images)} to {self.path} "
                                                 f"({human_size(self.size)})")])
 
@@ -146,6 +148,7 @@ class Loaded(Result):
         return [l.split(": ", 1)[1] for l in self.lines if l.startswith(("Loaded image: ", "Loaded image ID: "))]
 
     def view(self) -> views.LinesView:
+        """The report lines."""
         return views.LinesView("load", [("ok", line) for line in self.lines])
 
 
@@ -156,6 +159,7 @@ class _Counting:
         self.file, self.progress, self.total, self.done = file, progress, total, 0
 
     def read(self, n: int = -1) -> bytes:
+        """The next bytes of the file, counted."""
         data = self.file.read(n if n and n > 0 else 1 << 20)
         self.done += len(data)
         if self.progress is not None:

@@ -57,6 +57,7 @@ class Explanation(Result):
         return [s.trap for s in self.steps if s.trap]
 
     def view(self) -> views.LinesView:
+        """Each line's words, traps marked."""
         lines: list[tuple[str, str]] = []
         for s in self.steps:
             lines.append(("info", f"line {s.line}: {_short(s.instruction)}: {s.made}"))

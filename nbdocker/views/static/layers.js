@@ -89,17 +89,35 @@ export function renderLayers(container, data) {
   const state = { layer: layers.length ? layers.length - 1 : 0, onlyThis: false, bySize: false, filter: "",
                   expanded: new Set() };
   if (data.title) root.append(h("div", "nbd-title", data.title));
-  const summary = h("div", "nbd-layers-summary");
-  for (const [key, value] of data.summary || []) {
+  root.append(summaryLine(data.summary || []));
+  const list = layerList(layers, (index) => select(index));
+  const tree = fileTree(changes, state, root);
+  root.append(list, toolbar(state, tree), tree.scroller, wastedTable(data.wasted || []));
+  function select(index) {
+    state.layer = index;
+    for (const tr of list.tBodies[0].children) tr.dataset.state = Number(tr.dataset.index) === index ? "selected" : "";
+    tree.redraw();
+  }
+  container.append(root);
+  select(state.layer);
+  root.dataset.state = "ready";
+  return root;
+}
+
+function summaryLine(summary) {
+  const line = h("div", "nbd-layers-summary");
+  for (const [key, value] of summary) {
     const item = h("span", "nbd-summary-item");
     const label = h("span", "nbd-summary-key", key + ": ");
     label.style.fontWeight = "bold";
     item.style.marginRight = "14px";
     item.append(label, document.createTextNode(String(value)));
-    summary.append(item);
+    line.append(item);
   }
-  root.append(summary);
+  return line;
+}
 
+function layerList(layers, onSelect) {
   const list = h("table", "nbd-table nbd-layer-list");
   const head = h("tr");
   for (const title of ["#", "LINE", "SIZE", "", "+", "~", "-", "COMMAND"]) head.append(h("th", "", title));
@@ -107,22 +125,26 @@ export function renderLayers(container, data) {
   list.tHead.append(head);
   const body = h("tbody");
   const largest = layers.reduce((m, l) => Math.max(m, Number(l.size_bytes) || 0), 0);
-  layers.forEach((layer, index) => body.append(layerRow(layer, index, largest, () => select(index))));
+  layers.forEach((layer, index) => body.append(layerRow(layer, index, largest, () => onSelect(index))));
   list.append(body);
-  root.append(list);
+  return list;
+}
 
+function toolbar(state, tree) {
   const bar = h("div", "nbd-toolbar");
   const search = h("input", "nbd-filter");
   search.type = "search";
   search.placeholder = "filter paths";
-  search.addEventListener("input", () => { state.filter = search.value; redraw(); });
+  search.addEventListener("input", () => { state.filter = search.value; tree.redraw(); });
   bar.append(search);
-  bar.append(checkbox("nbd-only-layer", "only this layer's changes", false, (v) => { state.onlyThis = v; redraw(); }));
-  bar.append(checkbox("nbd-by-size", "sort by size", false, (v) => { state.bySize = v; redraw(false); }));
-  const count = h("span", "nbd-count");
-  bar.append(count);
-  root.append(bar);
+  bar.append(checkbox("nbd-only-layer", "only this layer's changes", false, (v) => { state.onlyThis = v; tree.redraw(); }));
+  bar.append(checkbox("nbd-by-size", "sort by size", false, (v) => { state.bySize = v; tree.redraw(false); }));
+  bar.append(tree.count);
+  return bar;
+}
 
+/** The virtualised tree: a fixed-height scroller holding only the rows in view. */
+function fileTree(changes, state, root) {
   const scroller = h("div", "nbd-ltree");
   const spacer = h("div", "nbd-ltree-spacer");
   const windowEl = h("div", "nbd-ltree-window");
@@ -132,18 +154,11 @@ export function renderLayers(container, data) {
                                   border: "1px solid #ddd", marginTop: "4px" });
   Object.assign(windowEl.style, { position: "absolute", top: "0", left: "0", right: "0" });
   scroller.append(spacer, windowEl);
-  root.append(scroller);
-  root.append(wastedTable(data.wasted || []));
-
+  const count = h("span", "nbd-count");
   let tree = null;
   let rows = [];
   let files = null;
   let filesKey = "";
-  function select(index) {
-    state.layer = index;
-    for (const tr of body.children) tr.dataset.state = Number(tr.dataset.index) === index ? "selected" : "";
-    redraw();
-  }
   function redraw(rebuild = true) {
     const key = state.layer + ":" + state.onlyThis;
     if (key !== filesKey) {  // the merged files change with the layer; a filter reuses them
@@ -161,40 +176,40 @@ export function renderLayers(container, data) {
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW) - 5);
     const visible = Math.ceil((scroller.clientHeight || 400) / ROW) + 10;
     const nodes = [];
-    for (let i = first; i < Math.min(rows.length, first + visible); i++) nodes.push(treeRow(rows[i], i));
+    for (let i = first; i < Math.min(rows.length, first + visible); i++) {
+      nodes.push(treeRow(rows[i], i, state, () => redraw(false)));
+    }
     windowEl.style.transform = `translateY(${first * ROW}px)`;
     windowEl.replaceChildren(...nodes);
   }
-  function treeRow({ node, depth }, index) {
-    const row = h("div", "nbd-ltree-row");
-    Object.assign(row.style, { height: ROW + "px", lineHeight: ROW + "px", whiteSpace: "nowrap",
-                               cursor: node.children.size ? "pointer" : "default", display: "flex", gap: "6px" });
-    row.dataset.action = known(node.action, ACTIONS, "");
-    row.dataset.index = String(index);
-    row.style.paddingLeft = depth * 14 + "px";
-    const toggle = h("span", "nbd-ltree-toggle", node.children.size ? (state.expanded.has(node.path) || state.filter ? "▾" : "▸") : "");
-    const sign = h("span", "nbd-ltree-sign", SIGNS[node.action] || " ");
-    const name = h("span", "nbd-ltree-name", node.name + (node.children.size ? "/" : ""));
-    row.title = node.path;
-    const size = h("span", "nbd-ltree-size", humanSize(node.size));
-    Object.assign(size.style, { marginLeft: "auto", paddingRight: "8px" });
-    row.append(toggle, sign, name);
-    if (node.link) row.append(h("span", "nbd-ltree-link", " → " + node.link));
-    row.append(size);
-    if (node.children.size) {
-      row.addEventListener("click", () => {
-        if (state.expanded.has(node.path)) state.expanded.delete(node.path);
-        else state.expanded.add(node.path);
-        redraw(false);
-      });
-    }
-    return row;
-  }
   scroller.addEventListener("scroll", () => paint());
-  container.append(root);
-  select(state.layer);
-  root.dataset.state = "ready";
-  return root;
+  return { scroller, count, redraw };
+}
+
+function treeRow({ node, depth }, index, state, onToggle) {
+  const row = h("div", "nbd-ltree-row");
+  Object.assign(row.style, { height: ROW + "px", lineHeight: ROW + "px", whiteSpace: "nowrap",
+                             cursor: node.children.size ? "pointer" : "default", display: "flex", gap: "6px" });
+  row.dataset.action = known(node.action, ACTIONS, "");
+  row.dataset.index = String(index);
+  row.style.paddingLeft = depth * 14 + "px";
+  const open = state.expanded.has(node.path) || state.filter;
+  row.append(h("span", "nbd-ltree-toggle", node.children.size ? (open ? "▾" : "▸") : ""),
+             h("span", "nbd-ltree-sign", SIGNS[node.action] || " "),
+             h("span", "nbd-ltree-name", node.name + (node.children.size ? "/" : "")));
+  row.title = node.path;
+  if (node.link) row.append(h("span", "nbd-ltree-link", " → " + node.link));
+  const size = h("span", "nbd-ltree-size", humanSize(node.size));
+  Object.assign(size.style, { marginLeft: "auto", paddingRight: "8px" });
+  row.append(size);
+  if (node.children.size) {
+    row.addEventListener("click", () => {
+      if (state.expanded.has(node.path)) state.expanded.delete(node.path);
+      else state.expanded.add(node.path);
+      onToggle();
+    });
+  }
+  return row;
 }
 
 function layerRow(layer, index, largest, onSelect) {
