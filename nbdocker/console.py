@@ -99,9 +99,12 @@ def grade_folder(args: argparse.Namespace) -> int:
     paths = notebook_paths(args.submissions)
     limits = BuildLimits(timeout=args.timeout, memory=docker_bytes(args.memory), builder=args.builder)
     run_id = sandbox.new_run_id()
+    probe = Engine()
+    before = sandbox.image_ids(probe)  # the sweep after Ctrl-C keeps what existed
+    probe.close()
     stop = threading.Event()
     results: dict[int, GradeReport] = {}
-    bar = ProgressBar(len(paths), sys.stderr)
+    bar = ProgressBar(len(paths), sys.stderr, run_id)
 
     def one(number: int, path: str) -> GradeReport:
         if stop.is_set():
@@ -123,7 +126,7 @@ def grade_folder(args: argparse.Namespace) -> int:
                 bar.advance(results[futures[future]])
     except KeyboardInterrupt:
         stop.set()
-        _sweep(run_id, pool)
+        _sweep(run_id, pool, before)
         print("\ninterrupted: every image and container this run made was removed", file=sys.stderr)
         return 130
     pool.shutdown(wait=True)
@@ -135,21 +138,21 @@ def grade_folder(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep(run_id: str, pool: ThreadPoolExecutor) -> None:
+def _sweep(run_id: str, pool: ThreadPoolExecutor, before: set[str]) -> None:
     """Ctrl-C: kill this run's containers (unblocks the workers), let the builds cancel, remove all."""
     engine = Engine()
     sandbox.remove_labelled(engine, run_id)
     pool.shutdown(wait=True, cancel_futures=True)
     sandbox.remove_labelled(engine, run_id)
-    sandbox.remove_labelled_images(engine, run_id)
+    sandbox.remove_labelled_images(engine, run_id, before)
     engine.close()
 
 
 class ProgressBar:
     """`[#####-----] 5/20 alice.ipynb 7/10` on a terminal (redrawn), one line each otherwise."""
 
-    def __init__(self, total: int, out: TextIO) -> None:
-        self.total, self.done, self.out = total, 0, out
+    def __init__(self, total: int, out: TextIO, run_id: str = "") -> None:
+        self.total, self.done, self.out, self.run_id = total, 0, out, run_id
         self.tty = getattr(out, "isatty", lambda: False)()
         self.started = time.time()
 
@@ -165,7 +168,9 @@ class ProgressBar:
     def close(self) -> None:
         if self.tty:
             self.out.write("\n")
-        self.out.write(f"graded {self.done} submissions in {time.time() - self.started:.1f} s\n")
+        self.out.write(f"graded {self.done} submissions in {time.time() - self.started:.1f} s "
+                       f"(run {self.run_id}: what it made was labelled {sandbox.LABEL}={self.run_id}, "
+                       "and is removed)\n")
         self.out.flush()
 
 

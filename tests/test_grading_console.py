@@ -38,18 +38,29 @@ def notebook(path, *bodies: str, line: str = "-t hello") -> str:
     return str(path)
 
 
-def leftovers(run_ids: set[str]) -> list[str]:
-    api = Engine().sdk
+def leftovers(api, run_ids: set[str]) -> list[str]:
     found = []
     for run_id in run_ids:
         found += [c["Id"] for c in api.containers(all=True, filters={"label": f"{sandbox.LABEL}={run_id}"})]
         found += [i["Id"] for i in api.images(filters={"label": f"{sandbox.LABEL}={run_id}"})]
-        found += [i["Id"] for i in api.images(filters={"reference": f"nbdgrade-{run_id}-*/*"})]
+        found += [t for i in api.images() for t in i.get("RepoTags") or [] if t.startswith(f"nbdgrade-{run_id}-")]
     return found
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def capsys_module():
+    """What the module's grading run wrote to stderr (pytest's capsys is per test)."""
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer):
+        yield buffer.getvalue
+    sys.stderr.write(buffer.getvalue())
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, capsys_module, api):
     """One run over every kind of submission, --jobs 2 (about 15 s: the over-limit builds wait 6 s)."""
     folder = tmp_path_factory.mktemp("submissions")
     notebook(folder / "a_correct.ipynb", SOLUTION)
@@ -63,16 +74,26 @@ def graded(tmp_path_factory):
     (folder / "g_not_a_notebook.ipynb").write_text("{ this is not json")
     for name, run in OVER_LIMIT.items():
         notebook(folder / f"x_{name}.ipynb", f"FROM busybox:latest\n{run}\n")
+    # An untagged image of someone else's whose layers the submissions' builds use as cache:
+    # grading must not prune it with the intermediate images it removes.
+    theirs = subprocess.run(["docker", "build", "-q", "--network", "none", "-"], input=SOLUTION.encode(),
+                            check=True, capture_output=True, env={**os.environ, "DOCKER_BUILDKIT": "0"}
+                            ).stdout.decode().strip()
     report = folder / "grades.json"
     argv = ["grade", str(folder), "--spec", CHECKS, "--jobs", "2", "--timeout", "6",
             "--memory", "128m", "--report", str(report)]
     assert console.main(argv) == 0
+    run_id = capsys_module().split("(run ")[1].split(":")[0]
+    try:
+        assert api.inspect_image(theirs)["Id"] == theirs
+    finally:
+        subprocess.run(["docker", "rmi", theirs], capture_output=True)
     data = json.loads(report.read_text())
-    return {os.path.basename(s["path"]).split(".")[0]: s for s in data["submissions"]}
+    return {**{os.path.basename(s["path"]).split(".")[0]: s for s in data["submissions"]}, "run": run_id}
 
 
 def test_scores(graded):
-    scores = {name: (s["score"], s["max_score"]) for name, s in graded.items()}
+    scores = {name: (s["score"], s["max_score"]) for name, s in graded.items() if name != "run"}
     assert scores["a_correct"] == scores["a_copied"] == (7, 7)
     assert scores["c_two_cells"] == (7, 7)  # FROM an earlier cell's tag, in its own namespace
     assert scores["b_partly_wrong"] == (2, 7)  # only the base image and the file's permissions
@@ -102,20 +123,18 @@ def test_untrusted_builds_end_over_limit(graded, name):
     assert "over limit" in graded[f"x_{name}"]["reason"]
 
 
-def test_nothing_is_left_and_the_engine_is_healthy(graded):
-    api = Engine().sdk
+def test_nothing_is_left_and_the_engine_is_healthy(graded, api):
     assert api.ping()
-    assert api.containers(all=True, filters={"label": sandbox.LABEL}) == []
-    assert [t for i in api.images() for t in i.get("RepoTags") or [] if t.startswith("nbdgrade-")] == []
+    assert leftovers(api, {graded["run"]}) == []
 
 
-def test_headless_build(tmp_path):
+def test_headless_build(tmp_path, api):
     tag = f"nbdtest-grading-build-{uuid.uuid4().hex[:8]}"
     good = notebook(tmp_path / "good.ipynb", "FROM busybox:latest\nLABEL ok=1\n", line=f"-t {tag}")
     bad = notebook(tmp_path / "bad.ipynb", "FROM busybox:latest\nRUN exit 4\n")
     try:
         assert console.main(["build", good]) == 0
-        assert Engine().sdk.inspect_image(tag)["Config"]["Labels"] == {"ok": "1"}
+        assert api.inspect_image(tag)["Config"]["Labels"] == {"ok": "1"}
         assert console.main(["build", good, bad]) == 1
     finally:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
@@ -128,7 +147,7 @@ def test_bad_spec_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err == "grading spec: commandTests[0].exitCode: expected an integer, got '0'\n"
 
 
-def test_ctrl_c_removes_everything(tmp_path):
+def test_ctrl_c_removes_everything(tmp_path, api):
     """SIGINT while a check's command runs: exit 130, and nothing of the run is left."""
     marker = uuid.uuid4().hex
     spec = tmp_path / "slow.yml"
@@ -139,7 +158,6 @@ def test_ctrl_c_removes_everything(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "nbdocker.console", "grade", str(tmp_path), "--spec",
                              str(spec), "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    api = Engine().sdk
     run_ids: set[str] = set()
     try:
         deadline = time.time() + 60
@@ -150,12 +168,15 @@ def test_ctrl_c_removes_everything(tmp_path):
             time.sleep(0.2)
         assert run_ids, "the slow check never started"
         os.killpg(proc.pid, signal.SIGINT)
-        assert proc.wait(timeout=60) == 130
-        assert b"interrupted" in proc.stderr.read()
-        assert leftovers(run_ids) == []
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and b"interrupted" in err
+        assert leftovers(api, run_ids) == []
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        engine = Engine()
         for run_id in run_ids:
-            sandbox.remove_labelled(Engine(), run_id)
-            sandbox.remove_labelled_images(Engine(), run_id)
+            sandbox.remove_labelled(engine, run_id)
+            sandbox.remove_labelled_images(engine, run_id)
+        engine.close()

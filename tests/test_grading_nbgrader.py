@@ -13,7 +13,6 @@ import pytest
 
 from nbdocker import cli
 from nbdocker.build.command import run_dockerfile_cell
-from nbdocker.engine.client import Engine
 
 pytestmark = pytest.mark.engine
 ASSIGNMENT = os.path.join(os.path.dirname(__file__), "..", "notebooks", "assignment")
@@ -38,12 +37,12 @@ def nbgrader(course: str, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(tmp_path_factory, api):
     course = str(tmp_path_factory.mktemp("course"))
     shutil.copytree(ASSIGNMENT, course, dirs_exist_ok=True)
     nbgrader(course, "generate_assignment", NAME, "--force")
     yield course
-    api = Engine().sdk  # the submissions' images and BuildKit cache entries, only ours
+    # the submissions' images and BuildKit cache entries, only ours
     for image in api.images(filters={"label": f"{MARKER}=1"}):
         api.remove_image(image["Id"], force=True)
     for entry in api.df().get("BuildCache") or []:

@@ -140,6 +140,38 @@ def remove_container(engine: Engine, container: str) -> None:
         engine.call("remove a container", engine.sdk.remove_container, container, v=True, force=True)
 
 
+def image_ids(engine: Engine) -> set[str]:
+    """Every image id on the engine, intermediate ones included (a snapshot before a build)."""
+    return set(engine.call("images", engine.sdk.images, all=True, quiet=True))
+
+
+def remove_built(engine: Engine, image: str, keep: set[str]) -> None:
+    """Remove a build's image and the classic builder's intermediate images that build made.
+
+    Parents are removed up the chain while they are untagged, childless and not in `keep` (the
+    ids that existed before the build): those are someone's cache, or an instructor's untagged
+    `--out` image, and stay. A tag that another submission's identical build shares only untags.
+    """
+    sdk = engine.sdk
+    try:
+        attrs = engine.call("inspect", sdk.inspect_image, image)
+        engine.call("remove an image", sdk.remove_image, image, noprune=True)
+    except NbDockerError:
+        return
+    if image != attrs["Id"] and attrs["Id"] in image_ids(engine):
+        return  # another tag still names it
+    parent = attrs.get("Parent") or ""
+    while parent and parent not in keep:
+        try:
+            info = engine.call("inspect", sdk.inspect_image, parent)
+            if info.get("RepoTags"):
+                return
+            engine.call("remove an image", sdk.remove_image, parent, noprune=True)
+        except NbDockerError:  # a child image (another build's) holds it: it stays
+            return
+        parent = info.get("Parent") or ""
+
+
 def remove_tagged(engine: Engine, namespace: str) -> int:
     """Remove every image tagged `namespace/…` (one submission's); returns how many."""
     found = engine.call("images", engine.sdk.images, filters={"reference": f"{namespace}/*"})
@@ -149,11 +181,15 @@ def remove_tagged(engine: Engine, namespace: str) -> int:
     return len(tags)
 
 
-def remove_labelled_images(engine: Engine, run_id: str) -> int:
-    """Remove every image built with this run's label (the sweep after an interrupt)."""
+def remove_labelled_images(engine: Engine, run_id: str, keep: set[str] | None = None) -> int:
+    """Remove every image built with this run's label (the sweep after an interrupt), with the
+    intermediate images its builds made (those not in `keep`, the ids from before the run)."""
     found = engine.call("images", engine.sdk.images, filters={"label": f"{LABEL}={run_id}"})
     for image in found:  # the whole run is over: every tag of these images is ours
-        remove_image(engine, image["Id"])
+        for tag in image.get("RepoTags") or []:
+            if tag != "<none>:<none>":
+                remove_image(engine, tag, force=False)
+        remove_built(engine, image["Id"], keep or set())
     return len(found)
 
 

@@ -138,6 +138,7 @@ def grade_submission(engine: Engine, path: str, spec: s.Spec, number: int, run_i
     """Build and check one submission; everything it made is removed before returning."""
     namespace = f"nbdgrade-{run_id}-{number}"
     built = Built()
+    before = sandbox.image_ids(engine)  # parents that existed before are someone's: kept
     try:
         cells = dockerfile_cells(path)
         if not cells:
@@ -154,7 +155,7 @@ def grade_submission(engine: Engine, path: str, spec: s.Spec, number: int, run_i
         if stop is not None and stop.is_set():  # Ctrl-C: whatever is still running goes now
             sandbox.remove_labelled(engine, run_id)
         for tag in reversed(built.tags):
-            sandbox.remove_image(engine, tag, force=False)
+            sandbox.remove_built(engine, tag, before)
         sandbox.remove_tagged(engine, namespace)
 
 
