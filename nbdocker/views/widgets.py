@@ -332,41 +332,54 @@ def _unticked(state: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- which widget for which view
 
-# Finished builds, newest last: (signature of their view, widget). When the result is shown (as
-# the cell's output, or by the magics after a failure) its view finds the live widget again, with
-# the result that serves whole logs.
-_FINISHED: deque[tuple[tuple[Any, ...], BuildWidget]] = deque()
-
-
-def _build_signature(view: views.BuildView) -> tuple[Any, ...]:
-    return (view.builder, view.state, view.image_id, tuple(s.key for s in view.steps), round(view.seconds, 6))
+# Finished builds' widgets, newest last: only the newest KEEP_RESULTS keep their result (and so
+# the spooled whole log) reachable.
+_FINISHED: deque[BuildWidget] = deque()
+LIVE_WIDGET = "widget"  # the key, in a build result's `actions`, of the widget that showed it live
 
 
 def remember_build(result: Any, widget: BuildWidget) -> None:
-    """A finished build's widget, found again when its result is displayed."""
+    """Link a finished build's result and its live widget, both ways: the result, when shown (as
+    the cell's output, or by the magics after a failure), shows this same widget, which serves
+    whole logs from the result."""
     widget.result = result
     widget.show(result.view())  # full_log is now true
-    _FINISHED.append((_build_signature(result.view()), widget))
+    result.actions = {**(getattr(result, "actions", None) or {}), LIVE_WIDGET: widget}
+    _FINISHED.append(widget)
     while len(_FINISHED) > KEEP_RESULTS:
-        _, old = _FINISHED.popleft()
+        old = _FINISHED.popleft()
         old.result, old._log_cache = None, (None, [])  # its spooled log may go
 
 
-def _build_widget(view: views.BuildView) -> BuildWidget:
-    signature = _build_signature(view)
-    for known, widget in reversed(_FINISHED):
-        if known == signature:
-            history = getattr(widget.result, "history", None)
-            if history is not None:
-                widget.set_layers(history.view())
+def _build_widget(view: views.BuildView, actions: dict[str, Any] | None) -> BuildWidget:
+    widget = (actions or {}).get(LIVE_WIDGET)
+    if widget is None:
+        widget = _transitional_lookup(view)
+    if widget is None:
+        return BuildWidget(view)
+    history = getattr(widget.result, "history", None)
+    if history is not None:
+        widget.set_layers(history.view())
+    return widget
+
+
+def _transitional_lookup(view: views.BuildView) -> BuildWidget | None:
+    # Until BuildResult._repr_mimebundle_ passes its `actions` to `mimebundle` (and so the link
+    # above), a finished build's view finds its widget by what it shows. Remove with that change.
+    def signature(shown: views.BuildView) -> tuple[Any, ...]:
+        return (shown.builder, shown.state, shown.image_id, tuple(s.key for s in shown.steps), round(shown.seconds, 6))
+
+    wanted = signature(view)
+    for widget in reversed(_FINISHED):
+        if widget.result is not None and signature(widget.result.view()) == wanted:
             return widget
-    return BuildWidget(view)
+    return None
 
 
 def make_widget(view: Any, actions: dict[str, Any] | None = None) -> ViewWidget | None:
     """The widget for a view model, or None when the view has none (report lines, other tables)."""
     if isinstance(view, views.BuildView):
-        return _build_widget(view)
+        return _build_widget(view, actions)
     if isinstance(view, views.InspectView):
         return InspectWidget(view)
     if isinstance(view, views.TableView) and view.kind == "images":
@@ -391,7 +404,12 @@ def widget_bundle(view: Any, required: bool = False, actions: dict[str, Any] | N
     widget = make_widget(view, actions)
     if widget is None:
         return {}
-    return {WIDGET_VIEW_MIME: {"version_major": 2, "version_minor": 1, "model_id": widget.model_id}}
+    return {WIDGET_VIEW_MIME: widget_view(widget)}
+
+
+def widget_view(widget: ViewWidget) -> dict[str, Any]:
+    """The widget-view mime entry for a widget, as ipywidgets 8 writes it (protocol 2.0)."""
+    return {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
 
 
 # ---------------------------------------------------------------- exporting
@@ -442,7 +460,7 @@ class WidgetSink:
         self.handle = display(_Shown(self._bundle(view)), display_id=True)
 
     def _bundle(self, view: views.BuildView) -> dict[str, Any]:
-        return {WIDGET_VIEW_MIME: {"version_major": 2, "version_minor": 1, "model_id": self.widget.model_id},
+        return {WIDGET_VIEW_MIME: widget_view(self.widget),
                 "text/html": views.render_html(view), "text/plain": views.render_text(view)}
 
     def update(self, progress: Any, silent: float | None) -> None:

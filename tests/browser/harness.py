@@ -16,7 +16,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
@@ -47,6 +47,81 @@ class Server:
         path = f"lab/tree/{notebook}" if app == "lab" else f"notebooks/{notebook}"
         return f"{self.url}/{path}?token={self.token}"
 
+    def rest(self, method: str, path: str, body: dict | None = None) -> Any:
+        """One call to the server's REST API, as JSON."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/api/{path}", data=data, method=method,
+                                         headers={"Authorization": f"token {self.token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def start_session(self, notebook: str) -> str:
+        """The notebook's session and kernel, started before any page opens; the kernel's id.
+
+        Why: a page that opens a notebook before its kernel specs have loaded (a server that has
+        just started, on a busy machine) can start the notebook's kernel twice, or ask which
+        kernel to start. The second start replaces the first kernel or connection: the websocket
+        of the first is closed while jupyter_server still prepares it (its 500 with
+        `'NoneType' object has no attribute 'kernel_ws_protocol'`, jupyter_server issue 1265),
+        and the page's widget manager is left on a connection that no longer receives the
+        kernel's comm messages ("Error displaying widget: model not found"), or the queued cells
+        are dropped. A page that finds a session for its path connects to it and starts none.
+        """
+        model = self.rest("POST", "sessions", {"path": notebook, "name": notebook, "type": "notebook",
+                                               "kernel": {"name": "python3"}})
+        return model["kernel"]["id"]
+
+    def kernel_ids(self) -> list[str]:
+        """The ids of the kernels the server runs."""
+        return [kernel["id"] for kernel in self.rest("GET", "kernels")]
+
+
+# Asked in the page: the notebook's kernel connection, settled or why not. Settled means the
+# session's kernel is `kernel_id`, its websocket is connected, its status is idle, and a
+# kernel_info request made now over that websocket is answered.
+_SETTLED_JS = """async ([path, kernelId]) => {
+  const app = window.jupyterapp;
+  if (!app) return "the app is not loaded yet";
+  const panels = Array.from(app.shell.widgets ? app.shell.widgets("main") : [])
+    .concat(app.shell.currentWidget ? [app.shell.currentWidget] : []);
+  const panel = panels.find((w) => w && w.sessionContext && w.context && w.context.path === path);
+  if (!panel) return "the notebook is not open yet";
+  if (document.querySelector(".jp-Dialog")) return "a dialog is open: " + document.querySelector(".jp-Dialog").innerText;
+  const context = panel.sessionContext;
+  await context.ready;
+  const kernel = context.session && context.session.kernel;
+  if (!kernel) return "the session has no kernel";
+  if (kernel.id !== kernelId) return "the page uses another kernel: " + kernel.id;
+  if (kernel.connectionStatus !== "connected") return "the websocket is " + kernel.connectionStatus;
+  if (kernel.status !== "idle") return "the kernel is " + kernel.status;
+  const reply = await Promise.race([kernel.requestKernelInfo(),
+                                    new Promise((resolve) => setTimeout(() => resolve(null), 10000))]);
+  if (!reply || reply.content.status !== "ok") return "kernel_info was not answered";
+  if (kernel.connectionStatus !== "connected" || context.session.kernel !== kernel) return "the connection changed";
+  return "settled";
+}"""
+
+
+def settle(page, server: Server, notebook: str, kernel_id: str, timeout: float = 120) -> None:  # noqa: ANN001
+    """Wait until the page's kernel connection is settled (see `_SETTLED_JS`), then check that the
+    server runs that kernel and no other: nothing was started twice."""
+    deadline, state = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        try:
+            state = page.evaluate(_SETTLED_JS, [notebook, kernel_id])
+        except Exception as err:  # noqa: BLE001 - the page is still loading (navigation)
+            state = f"page not ready: {err}"
+        if state == "settled":
+            break
+        page.wait_for_timeout(250)  # polling the page's own state, not racing the engine
+    if state != "settled":
+        raise RuntimeError(f"the notebook's kernel connection did not settle in {timeout:.0f} s: {state}")
+    running = server.kernel_ids()
+    if running != [kernel_id]:
+        raise RuntimeError(f"the server runs kernels {running}, the page was opened on {kernel_id}")
+
 
 @contextmanager
 def jupyter_server(app: str, root_dir: Path, work: Path) -> Iterator[Server]:
@@ -66,14 +141,17 @@ def jupyter_server(app: str, root_dir: Path, work: Path) -> Iterator[Server]:
     # Every cell in the DOM, rendered or not, so the test sees every output.
     tracker = work / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True, exist_ok=True)
-    # and the notebook's kernel started without asking (a "Select Kernel" dialog shows otherwise
-    # when the kernel specs arrive after the notebook opens).
+    # No second way to start a kernel: the test starts the notebook's session itself (see
+    # `start_session`), and a frontend that would start another one asks instead (the page then
+    # never settles, and `settle` says so) rather than replacing the kernel silently.
     (tracker / "tracker.jupyterlab-settings").write_text(
-        json.dumps({"windowingMode": "none", "autoStartDefaultKernel": True}))
+        json.dumps({"windowingMode": "none", "autoStartDefaultKernel": False}))
     log = work / f"{app}-server.log"
     command = [sys.executable, "-m", "jupyter", app, "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={root_dir}", "--ServerApp.terminals_enabled=False"]
+    # window.jupyterapp, so the test can ask the page about its kernel connection (`settle`).
+    command.append(f"--{'LabApp' if app == 'lab' else 'JupyterNotebookApp'}.expose_app_in_browser=True")
     if app == "lab":
         command.append("--LabApp.extension_manager=readonly")  # no PyPI queries
     if os.geteuid() == 0:

@@ -14,16 +14,37 @@ const BUILD_STATES = ["running", "done", "failed", "cancelled"];
 
 // Log tails per widget model, shared by its views: messages that arrive while a view is not on
 // the page (or before a second view opens) are not lost. Keyed by the model's `token` trait.
-const STORES = new Map();
+// A store goes when its model is closed, and when the last view of a finished build is removed
+// (the traits then hold everything a new view needs); at most MAX_STORES stay, the oldest
+// without a view going first.
+export const STORES = new Map();
+export const MAX_STORES = 32;
 
 function storeFor(model) {
   const key = model.get("token") || "";
   let store = STORES.get(key);
   if (!store) {
-    store = { tails: new Map(), steps: [], listeners: new Set(), listening: false };
+    store = { key, tails: new Map(), steps: [], listeners: new Set(), listening: false, unbind: null, finished: false };
     STORES.set(key, store);
+    trimStores();
   }
   return store;
+}
+
+/** Forget a store: its model listeners too. */
+export function dropStore(store) {
+  if (store.unbind) store.unbind();
+  store.unbind = null;
+  store.listening = false;
+  if (STORES.get(store.key) === store) STORES.delete(store.key);
+}
+
+/** Keep at most MAX_STORES, dropping the oldest that no view shows. */
+export function trimStores() {
+  for (const store of STORES.values()) {
+    if (STORES.size <= MAX_STORES) break;
+    if (store.listeners.size === 0) dropStore(store);
+  }
 }
 
 /** Merge new lines into a step's tail: {first, lines, total}; gaps drop what came before. */
@@ -79,11 +100,7 @@ function listen(model, store) {
     store.steps = readJSON(model, "steps", []);
     notify("");
   };
-  tailsSnapshot();
-  stepsSnapshot();
-  model.on("change:tails", tailsSnapshot);
-  model.on("change:steps", stepsSnapshot);
-  model.on("msg:custom", (msg) => {
+  const onDelta = (msg) => {
     if (!msg || msg.t !== "delta") return;
     if (msg.steps || msg.order) {
       store.steps = mergeSteps(store.steps, msg.steps, msg.order);
@@ -93,11 +110,27 @@ function listen(model, store) {
       store.tails.set(key, mergeTail(store.tails.get(key), tail.from, tail.lines, tail.count));
       notify(key);
     }
-  });
+  };
+  tailsSnapshot();
+  stepsSnapshot();
+  model.on("change:tails", tailsSnapshot);
+  model.on("change:steps", stepsSnapshot);
+  model.on("msg:custom", onDelta);
+  store.unbind = () => {
+    model.off("change:tails", tailsSnapshot);
+    model.off("change:steps", stepsSnapshot);
+    model.off("msg:custom", onDelta);
+  };
 }
 
+// anywidget calls what `initialize` returns when the model is closed.
 function initializeBuildWidget({ model }) {
+  const key = model.get("token") || "";
   listen(model, storeFor(model));
+  return () => {
+    const store = STORES.get(key);
+    if (store) dropStore(store);
+  };
 }
 
 export function renderBuild(el, model) {
@@ -133,6 +166,7 @@ export function renderBuild(el, model) {
     head = readJSON(model, "head", {});
     headAt = performance.now();
     const state = known(head.state, BUILD_STATES);
+    store.finished = state !== "running";
     root.dataset.state = state;
     badge.className = "nbd-badge nbd-badge-" + state;
     badge.textContent = state;
@@ -378,6 +412,8 @@ export function renderBuild(el, model) {
     model.off("change:head", drawHead);
     model.off("change:layers", drawLayers);
     model.off("msg:custom", showPage);
+    // A finished build's traits hold its steps and tails: a view shown later rebuilds from them.
+    if (store.finished && store.listeners.size === 0) dropStore(store);
   };
 }
 
