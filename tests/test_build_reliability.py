@@ -10,15 +10,13 @@ import json
 import os
 import subprocess
 import tracemalloc
-import uuid
-from pathlib import Path
 
 import docker.errors
 import pytest
 
 import nbdocker.build.log as buildlog
-from nbdocker.build.command import BuildResult, TextSink
-from nbdocker.build.events import (LINE_MEMORY_CHARS, LogEvent, LogPart, StepEvent, WarningEvent,
+from nbdocker.build.command import TextSink
+from nbdocker.build.events import (LogEvent, LogPart, StepEvent, WarningEvent,
                                    decode_build_stream, decoder_for)
 from nbdocker.build.log import LINE_SHOWN_CHARS, BuildLog, LogSpoolError
 from nbdocker.build.progress import BuildProgress
