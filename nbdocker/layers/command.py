@@ -292,9 +292,12 @@ def register(sub: Any, image_sub: Any) -> None:
     p.add_argument("--json", metavar="FILE", help="Write dive's JSON to FILE")
     p.add_argument("--ci", action="store_true", help="Fail the cell when a rule fails (dive's CI mode)")
     p.add_argument("--ci-config", metavar="FILE", help="dive's rules file (default: .dive-ci when present)")
-    p.add_argument("--lowest-efficiency", "--lowestEfficiency", metavar="F")
-    p.add_argument("--highest-wasted-bytes", "--highestWastedBytes", metavar="B")
-    p.add_argument("--highest-user-wasted-percent", "--highestUserWastedPercent", metavar="F")
+    p.add_argument("--lowest-efficiency", "--lowestEfficiency", metavar="F",
+                   help="With --ci: fail below this efficiency (default 0.9; 'disabled')")
+    p.add_argument("--highest-wasted-bytes", "--highestWastedBytes", metavar="B",
+                   help="With --ci: fail above these wasted bytes, e.g. 20MB (default disabled)")
+    p.add_argument("--highest-user-wasted-percent", "--highestUserWastedPercent", metavar="F",
+                   help="With --ci: fail above this wasted fraction of the user layers (default 0.1)")
 
 
 def _run_save(session: cli.Session, args: argparse.Namespace) -> Saved:
