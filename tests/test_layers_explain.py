@@ -57,3 +57,12 @@ def test_a_rebuild_says_cache_hit(ip, made):
     ip.run_cell_magic("dockerfile", f"-q -t {build.tags[0]} --out rebuilt", BODY)
     result = explain(ip.user_ns["rebuilt"], analysis)
     assert {s.line for s in result.steps if s.made.startswith("a cache hit")} >= {"2", "3", "5"}
+
+
+def test_explain_build_reads_the_image_and_ties_lines(ip, made):
+    from nbdocker.layers.command import explain_build
+
+    build, _ = made
+    magics = ip.magics_manager.registry["DockerMagics"]
+    result = explain_build(magics.session, build)
+    assert any(s.trap.startswith("this freed nothing: 5MB written by line 2") for s in result.steps)

@@ -19,6 +19,7 @@ from nbdocker import cli
 from nbdocker.engine.archives import load_archive, save_chunks
 from nbdocker.errors import CommandFailed, NbDockerError, UsageError
 from nbdocker.layers.analysis import Analysis
+from nbdocker.layers.explain import Explanation, explain
 from nbdocker.layers.source import analyze_archive, analyze_image
 from nbdocker.layers.waste import RULE_DEFAULTS, failed_rules, parse_bytes, read_dive_ci
 from nbdocker.units import human_size
@@ -220,6 +221,13 @@ def tie_lines(analysis: Analysis, built: Any) -> Analysis:
             start, end = ins.line_start, ins.line_end
             layer.line = f"{start}" if start == end else f"{start}-{end}"
     return analysis
+
+
+def explain_build(session: cli.Session, build: Any) -> Explanation:
+    """For `%%dockerfile --explain`: read the image a build made (streamed from the engine), tie its
+    layers to the Dockerfile's lines, and say per line what it made."""
+    analysis = tie_lines(analyze_image(session.engine, build.image_id), session.built)
+    return explain(build, analysis)
 
 
 def gate_rules(args: argparse.Namespace) -> dict[str, Any]:
