@@ -552,3 +552,109 @@ def test_buildkit_long_lines_leave_in_pieces_too():
     assert progress.log.full_text(key) == "z" * 65536 * 40 + "\n"
     assert progress.log.tail(key)[0].text.endswith(
         f"({65536 * 40 - LINE_SHOWN_CHARS:,} more characters; the full log is on disk: result.log)")
+
+
+# ---------------------------------------------------------------- item 8: a stream cut short
+
+
+class _CuttingProxy:
+    """An HTTP proxy on 127.0.0.1 in front of the real engine that ends a build's response
+    cleanly in the middle of a JSON message (as a proxy that gives up would): what docker-py's
+    json_stream turned into a StreamParseError traceback. Every other request passes through."""
+
+    def __init__(self, after: bytes) -> None:
+        import http.server
+        import socket
+        import threading
+
+        self.after = after
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _forward(self) -> None:
+                import http.client
+
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                engine = http.client.HTTPConnection("localhost")
+                engine.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                engine.sock.connect("/var/run/docker.sock")
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                    engine.request(self.command, self.path, body=body, headers=headers)
+                    answer = engine.getresponse()
+                    if "/build" in self.path.split("?")[0]:
+                        proxy._cut(self, answer)
+                    else:
+                        data = answer.read()
+                        self.send_response(answer.status)
+                        for k, v in answer.getheaders():
+                            if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                                self.send_header(k, v)
+                        self.send_header("Content-Length", str(len(data)))
+                        self.send_header("Connection", "close")
+                        self.end_headers()
+                        self.wfile.write(data)
+                finally:
+                    engine.close()
+                self.close_connection = True
+
+            do_GET = do_POST = do_DELETE = do_HEAD = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"tcp://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _cut(self, handler, answer) -> None:
+        handler.send_response(answer.status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        seen = b""
+        while True:
+            data = answer.read1(65536)
+            if not data:
+                break
+            seen += data
+            at = seen.find(self.after)
+            if at >= 0:  # the rest of that message, then half of the next one, then a clean end
+                end = seen.index(b"\n", at) + 1
+                data = data[: len(data) - (len(seen) - end)] + b'{"stream":"half a mess'
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            if at >= 0:
+                break
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_engine_a_build_stream_cut_inside_a_message_is_one_line_and_ends_the_view(ip, api, unique, capsys):
+    from IPython.utils.capture import capture_output
+
+    marker = f"{unique}-cut"
+    proxy = _CuttingProxy(after=f"{marker}-first\\n".encode())  # the RUN's output, JSON-escaped
+    ip.run_line_magic("config", f"DockerMagics.base_url = '{proxy.url}'")
+    try:
+        body = f"FROM busybox\nRUN echo {marker}-first; sleep 2; echo {marker}-second\n"
+        with capture_output() as captured:
+            cell = ip.run_cell(f"%%dockerfile --builder classic -t {unique}:cut\n{body}")
+    finally:
+        ip.run_line_magic("config", "DockerMagics.base_url = None")
+        proxy.close()
+    assert isinstance(cell.error_in_exec, NbDockerError)
+    out = captured.stdout + captured.stderr
+    assert "Traceback" not in out and "StreamParseError" not in out
+    (line,) = [x for x in captured.stdout.splitlines() if "ended inside a message" in x]
+    assert line.startswith(f"docker: the build stream from the engine at {proxy.url} ended inside a message")
+    assert [x for x in captured.stdout.splitlines() if x.startswith("[1/2] failed   line 2: Step 2/2 : RUN")]
+    assert containers_with(api, marker) == []
