@@ -301,13 +301,7 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     context = packed.file
     sink = _sink(session, request.quiet)
     try:
-        _warn_big_context(packed.warning(request.context_dir), progress, sink)
-        _warn_added_dockerfile(request, builder, progress)
-        bases = _base_images(request.dockerfile)
-        if builder == "buildkit":
-            _pull_private_bases(engine, bases, params, progress)
-        state = _follow(engine, context, params, builder, progress, sink, request.timeout, request.stop,
-                        auth=_registry_auths(bases))
+        state = _send(engine, request, builder, packed, params, progress, sink)
     except NbDockerError as err:  # the engine went away: the live view must not stay "running"
         _mark_running(progress, "failed")
         progress.apply(ErrorEvent(str(err)))
@@ -360,6 +354,18 @@ def owned_tags(engine: Any, progress: BuildProgress, tags: list[str]) -> list[st
         progress.warnings.append(f"this build's image {short_id(progress.image_id or '')} has no "
                                  "name left (dangling): tag it (%docker tag) or remove it (%docker rmi)")
     return owned
+
+
+def _send(engine: Any, request: BuildRequest, builder: str, packed: Any, params: dict[str, Any],
+          progress: BuildProgress, sink: Any) -> str:
+    """Say what the engine will not, fetch what BuildKit cannot, then send and follow the build."""
+    _warn_big_context(packed.warning(request.context_dir), progress, sink)
+    _warn_added_dockerfile(request, builder, progress)
+    bases = _base_images(request.dockerfile)
+    if builder == "buildkit":
+        _pull_private_bases(engine, bases, params, progress)
+    return _follow(engine, packed.file, params, builder, progress, sink, request.timeout, request.stop,
+                   auth=_registry_auths(bases))
 
 
 def _choose_builder(engine: Any, request: BuildRequest) -> str:
