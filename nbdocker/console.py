@@ -24,8 +24,12 @@ from nbdocker.engine.client import Engine
 from nbdocker.errors import NbDockerError, UsageError
 from nbdocker.grading.report import GradeReport, RunReport, write_report
 from nbdocker.grading.spec import load_spec
-from nbdocker.grading.submissions import (BuildLimits, dockerfile_cells, grade_submission,
-                                          notebook_paths)
+from nbdocker.grading.submissions import (
+    BuildLimits,
+    dockerfile_cells,
+    grade_submission,
+    notebook_paths,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -157,6 +161,7 @@ class ProgressBar:
         self.started = time.time()
 
     def advance(self, report: GradeReport) -> None:
+        """One more submission graded."""
         self.done += 1
         width = 20
         filled = width * self.done // max(1, self.total)
@@ -166,6 +171,7 @@ class ProgressBar:
         self.out.flush()
 
     def close(self) -> None:
+        """The last line: how many, how long, and the run's label."""
         if self.tty:
             self.out.write("\n")
         self.out.write(f"graded {self.done} submissions in {time.time() - self.started:.1f} s "

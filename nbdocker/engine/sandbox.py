@@ -228,11 +228,8 @@ class FileReader:
         try:
             if response.status_code == 404:
                 return None
-            try:
+            with self.engine.translated(f"read {path}"):
                 sdk._raise_for_status(response)
-            except Exception as err:  # noqa: BLE001 - translated below
-                with self.engine.translated(f"read {path}"):
-                    raise err
             return _first_member(response.raw, path, max_bytes)
         finally:
             # A directory's archive is its whole tree: hang up after the first header.
@@ -253,9 +250,10 @@ class FileReader:
         remove_container(self.engine, self.container)
 
     def __enter__(self) -> FileReader:
+        """The reader itself; its container is removed on exit."""
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

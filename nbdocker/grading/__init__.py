@@ -36,5 +36,15 @@ def check(image: Any, spec: Spec | str | dict[str, Any], engine: Engine | None =
     return report
 
 
-__all__ = ["grade", "check", "parse_spec", "load_spec", "Spec", "SpecError", "GradeReport",
-           "CheckResult", "RunReport", "write_report"]
+__all__ = [
+    "CheckResult",
+    "GradeReport",
+    "RunReport",
+    "Spec",
+    "SpecError",
+    "check",
+    "grade",
+    "load_spec",
+    "parse_spec",
+    "write_report",
+]

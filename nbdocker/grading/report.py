@@ -41,21 +41,26 @@ class GradeReport(Result):
 
     @property
     def score(self) -> float:
+        """Points earned."""
         return sum(c.points for c in self.checks)
 
     @property
     def max_score(self) -> float:
+        """Points there were to earn."""
         return sum(c.max_points for c in self.checks)
 
     @property
     def passed(self) -> bool:
+        """Every check passed (and something was checked)."""
         return all(c.passed for c in self.checks) and not self.reason
 
     @property
     def failures(self) -> list[CheckResult]:
+        """The checks that failed, in order."""
         return [c for c in self.checks if not c.passed]
 
     def view(self) -> views.TableView:
+        """One row per check: name, pass/FAIL, points, the student's message."""
         rows = [{"check": c.name, "result": "pass" if c.passed else "FAIL",
                  "points": f"{_num(c.points)}/{_num(c.max_points)}", "message": c.message}
                 for c in self.checks]
@@ -85,6 +90,7 @@ class RunReport(Result):
     submissions: list[GradeReport]
 
     def view(self) -> views.TableView:
+        """One row per submission: score, failed checks, reason."""
         rows = [{"path": r.path or r.target, "score": f"{_num(r.score)}/{_num(r.max_score)}",
                  "failed": "all" if r.reason else (", ".join(c.name for c in r.failures) or "-"),
                  "reason": r.reason} for r in self.submissions]
@@ -95,6 +101,7 @@ class RunReport(Result):
                                footer=f"{len(self.submissions)} submissions, {passed} passed every check")
 
     def as_dict(self) -> dict[str, Any]:
+        """The issue's JSON shape for the whole run."""
         return {"submissions": [r.as_dict() for r in self.submissions]}
 
 

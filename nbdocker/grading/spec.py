@@ -12,8 +12,9 @@ compile is an error naming the key: a typo must not silently pass every student.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from nbdocker.errors import NbDockerError
 
@@ -135,6 +136,7 @@ class Spec:
 
     @property
     def max_score(self) -> float:
+        """The points of every test together."""
         return sum(t.points for t in self.tests)
 
 

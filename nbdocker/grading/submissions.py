@@ -16,7 +16,12 @@ from typing import Any
 
 from nbdocker import cli
 from nbdocker.build.args import parse_pairs
-from nbdocker.build.command import BuildRequest, dockerfile_parser, is_nbgrader_stub, run_build
+from nbdocker.build.command import (
+    BuildRequest,
+    dockerfile_parser,
+    is_nbgrader_stub,
+    run_build,
+)
 from nbdocker.dockerfile.parse import parse_dockerfile
 from nbdocker.engine import sandbox
 from nbdocker.engine.client import Engine
