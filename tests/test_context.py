@@ -11,8 +11,25 @@ import tarfile
 
 import pytest
 
-from nbdocker.build.context import (CELL_DOCKERFILE, PatternError, PatternMatcher, build_context, go_clean,
+from nbdocker.build import context
+from nbdocker.build.context import (CELL_DOCKERFILE, PatternError, PatternMatcher, go_clean,
                               read_dockerignore, select_files)
+
+_OPENED: list = []
+
+
+def build_context(*args, **kwargs):
+    """The context tar, closed after the test (the suite runs with ResourceWarning as an error)."""
+    tar = context.build_context(*args, **kwargs)
+    _OPENED.append(tar)
+    return tar
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts():
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
 
 # ---------------------------------------------------------------- reading .dockerignore
 

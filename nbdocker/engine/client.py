@@ -151,10 +151,20 @@ class Engine:
             host_config = api.create_host_config(network_mode=network_mode, auto_remove=auto_remove)
             return api.create_container(checked_image(image), host_config=host_config, **config)
 
-    def attach_container(self, cid: str) -> Any:
-        """POST /containers/{id}/attach: (stdout, stderr) frames, logs included; close() it after."""
-        return self.call("attach", self.sdk.attach, checked_container(cid), stdout=True, stderr=True,
-                         stream=True, logs=True, demux=True)
+    def attach_container(self, cid: str) -> ClosingStream:
+        """POST /containers/{id}/attach: (stdout, stderr) frames, logs included; close() it after.
+
+        Not the SDK's `attach(stream=True)`: its generator owns the upgraded socket and nothing
+        closes it (a socket left open per `%docker run`). Containers are made without a TTY here.
+        """
+        api = self.sdk
+        params = {"logs": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
+        with self.translated("attach"):
+            response = api._post(api._url("/containers/{0}/attach", checked_container(cid)),
+                                 headers=headers, params=params, stream=True)
+            frames = api._read_from_socket(response, stream=True, tty=False, demux=True)
+        return ClosingStream(frames, response)
 
     def wait_container(self, cid: str) -> dict[str, Any]:
         """POST /containers/{id}/wait, with no timeout: the caller knows the container is ending."""
@@ -364,6 +374,9 @@ class Engine:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             response.close()
+        if sock is not None:  # an upgraded (attach) connection is not closed by the response
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def close(self) -> None:
         """Drop the client (a new one is made on next use)."""
@@ -547,4 +560,5 @@ class ClosingStream:
 # tags and `version` on a build, no read timeout on a push, POST /auth without the config file).
 # tests/test_engine_sdk.py fails loudly when a docker-py release drops one.
 PRIVATE_SDK_HELPERS = ("_post", "_post_json", "_get", "_delete", "_url", "_result",
-                       "_raise_for_status", "_stream_helper")
+                       "_raise_for_status", "_stream_helper", "_read_from_socket",
+                       "_get_raw_response_socket")
