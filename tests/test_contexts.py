@@ -13,6 +13,7 @@ from test_engines_legs import start_leg, stop_leg
 
 import nbdocker
 from nbdocker.commands.contexts import ContextChange, ContextList
+from nbdocker.engine import endpoint
 from nbdocker.errors import NbDockerError
 
 pytestmark = pytest.mark.engine
@@ -27,8 +28,9 @@ def cli(*args: str) -> str:
 
 
 @pytest.fixture
-def contexts(tmp_path, monkeypatch, engine):
+def contexts(ip, tmp_path, monkeypatch, engine):
     """A DOCKER_CONFIG of our own with contexts `here` (the local engine) and `nowhere`."""
+    ip.run_line_magic("config", "DockerMagics.timeout = 30")  # a loaded CI machine is slow, not stalled
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     for key in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
         monkeypatch.delenv(key, raising=False)
@@ -63,7 +65,8 @@ def test_ls_is_the_clis(ip, contexts):
     assert "&lt;b&gt;this&lt;/b&gt;" in html and "<b>this" not in html
 
 
-def test_use_switches_for_the_cli_and_for_the_next_line(ip, contexts, capsys):
+def test_use_switches_for_the_cli_and_for_the_next_line(ip, contexts, capsys, monkeypatch):
+    monkeypatch.setattr(endpoint, "_WARNED", set())  # once per endpoint and process: this test's own
     changed = ip.run_line_magic("docker", "context use here")
     assert isinstance(changed, ContextChange) and 'Current context is now "here"' in str(changed)
     assert cli("show").strip() == "here" and our_rows(ip) == cli_rows()

@@ -53,8 +53,9 @@ def podman_leg():
 
 
 @pytest.fixture(params=ENGINES)
-def target(request, api, monkeypatch):
+def target(request, ip, api, monkeypatch):
     """(kind, client): the kernel points at that engine by DOCKER_HOST; client asserts on it."""
+    ip.run_line_magic("config", "DockerMagics.timeout = 30")  # a loaded CI machine is slow, not stalled
     if request.param == "docker":
         return "docker", api
     leg = request.getfixturevalue("podman_leg")

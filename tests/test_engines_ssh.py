@@ -35,7 +35,8 @@ def ssh_leg():
 
 
 @pytest.fixture
-def on_ssh(ssh_leg, tmp_path, monkeypatch):
+def on_ssh(ip, ssh_leg, tmp_path, monkeypatch):
+    ip.run_line_magic("config", "DockerMagics.timeout = 30")  # a loaded CI machine is slow, not stalled
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True)
     shutil.copy(ssh_leg.state / "ssh_config", home / ".ssh" / "config")

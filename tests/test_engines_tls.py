@@ -42,8 +42,9 @@ def tls_leg():
 
 
 @pytest.fixture
-def on_tls(tls_leg, monkeypatch):
+def on_tls(ip, tls_leg, monkeypatch):
     """The kernel points at the TLS engine by environment variables, as a user would."""
+    ip.run_line_magic("config", "DockerMagics.timeout = 30")  # a loaded CI machine is slow, not stalled
     for key, value in tls_leg.env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", BUNDLE)
