@@ -71,7 +71,7 @@ case $cmd in
     setup_browser
     setup_peers
     shift
-    NBDOCKER_REQUIRE_ENGINE=1 NBDOCKER_REQUIRE_BROWSER=1 "$PY" -m pytest -q -p no:cacheprovider "$@"
+    NBDOCKER_REQUIRE_ENGINE=1 NBDOCKER_REQUIRE_BROWSER=1 NBDOCKER_CHECK_CLEAN=1 "$PY" -m pytest -q -p no:cacheprovider "$@"
     ;;
   *)
     echo "usage: bash scripts/dev.sh quickstart|test [pytest args]" >&2

@@ -22,6 +22,71 @@ def _require_engine() -> bool:
     return os.environ.get("NBDOCKER_REQUIRE_ENGINE") == "1"
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip for want of an engine-side tool; under NBDOCKER_REQUIRE_ENGINE=1 (CI) fail instead."""
+    if _require_engine():
+        pytest.fail(f"required for the engine tests: {reason}")
+    pytest.skip(reason)
+
+
+ENGINE_FIXTURES = {"api", "engine", "made", "registry", "registries", "podman", "tls_engine"}
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses the engine carries the `engine` marker, so `-m "not engine"` is pure."""
+    for item in items:
+        if ENGINE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.engine)
+
+
+def _engine_state(client) -> dict[str, set[str]]:
+    """What a test run could leave behind: images (all), containers, build cache entries."""
+    import time
+
+    import docker.errors
+
+    for _ in range(60):  # the engine runs one disk-usage count at a time
+        try:
+            cache = client.df().get("BuildCache") or []
+            break
+        except docker.errors.APIError as err:
+            if "already running" not in str(err):
+                raise
+            time.sleep(0.5)
+    else:
+        raise AssertionError("the engine never finished counting disk usage")
+    return {"images": {i["Id"] for i in client.images(all=True)},
+            "containers": {c["Id"] for c in client.containers(all=True)},
+            "build cache": {c["ID"] for c in cache}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engine_left_as_found():
+    """With NBDOCKER_CHECK_CLEAN=1 (`scripts/dev.sh test`): the run leaves the engine as it found it.
+
+    The build cache entries the run made are removed (those only: by id); then any image or
+    container the run left fails the session, named.
+    """
+    if os.environ.get("NBDOCKER_CHECK_CLEAN") != "1":
+        yield
+        return
+    import json
+
+    import docker
+
+    client = docker.APIClient(version="auto", timeout=120)
+    before = _engine_state(client)
+    yield
+    made = _engine_state(client)["build cache"] - before["build cache"]
+    for entry in sorted(made):  # the engine takes one id per prune
+        client._result(client._post(client._url("/build/prune"),
+                                    params={"filters": json.dumps({"id": [entry]})}), True)
+    after = _engine_state(client)
+    client.close()
+    left = {kind: sorted(after[kind] - before[kind]) for kind in after if after[kind] - before[kind]}
+    assert not left, f"the test run left these on the engine: {left}"
+
+
 @pytest.fixture(scope="session")
 def api():
     """The docker SDK's low-level client, for asserting the engine's state directly."""

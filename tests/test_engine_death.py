@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from IPython.utils.capture import capture_output
 
+from conftest import skip_or_fail
 from nbdocker.errors import BuildFailed, EngineUnavailable
 
 pytestmark = pytest.mark.engine
@@ -130,7 +131,7 @@ def _clean(engine: Throwaway) -> None:
 @pytest.fixture
 def throwaway(api, request):
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
-        pytest.skip("needs root and dockerd to start a throwaway engine")
+        skip_or_fail("needs root and dockerd to start a throwaway engine")
     root = Path(tempfile.mkdtemp(prefix="nbdd-", dir="/tmp"))  # short: AF_UNIX paths max 107 bytes
     log = open(root / "dockerd.log", "wb")
     process = subprocess.Popen(

@@ -33,7 +33,7 @@ def build(tag: str, dockerfile: str, buildkit: bool = False) -> str:
     cli = "docker"
     if buildkit:
         if not os.path.exists(LEGACY_CLI):
-            pytest.skip("no docker CLI that builds with BuildKit without buildx")
+            conftest.skip_or_fail("no docker CLI that builds with BuildKit without buildx")
         cli = LEGACY_CLI
     env = dict(os.environ, DOCKER_BUILDKIT="1" if buildkit else "0")
     done = subprocess.run([cli, "build", "--network", "none", "-q", "-t", tag, "-"], input=dockerfile,
