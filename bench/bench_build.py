@@ -203,7 +203,8 @@ def main(argv: list[str]) -> int:
                         help="only these workloads (default: all)")
     args = parser.parse_args(argv)
     runs = max(5, args.runs)
-    api = docker.APIClient(version="auto", timeout=30)
+    # The engine DOCKER_HOST (and the TLS variables) name, as the CLI and nbdocker use it.
+    api = docker.APIClient(version="auto", timeout=30, **docker.utils.kwargs_from_env())
     engine = api.version()
     bk_cli, bk_note = buildkit_cli()
     classic_cli = shutil.which("docker") or "/usr/local/bin/docker"
