@@ -569,8 +569,10 @@ def show_logs(engine: Engine, container: str, *, timestamps: bool = False,
     entries = merge_logs(out, err, timestamps=timestamps)
     if "tail" in kwargs:
         entries = entries[len(entries) - kwargs["tail"]:] if kwargs["tail"] > 0 else []
+    output = CoalescedOutput()  # one write per run of a stream, not one IOPub message per line
     for stream, text in entries:
-        _write(sys.stdout if stream == 1 else sys.stderr, text)
+        output.add(stream, text)
+    output.flush()
 
 
 class LogsInterrupted(NbDockerError):
