@@ -69,6 +69,8 @@ class Session:
     dialogs: list[str] = field(default_factory=list)
     seen_live: dict = field(default_factory=dict)
     server_log: str = ""
+    server: object = None
+    kernel_id: str = ""
 
 
 @pytest.fixture(scope="module", params=APPS)
@@ -102,6 +104,7 @@ def session(request, chromium, api, tmp_path_factory):
                 raise
             shot(page, f"{app}-notebook")
             state.server_log = server.log.read_text(errors="replace")
+            state.server, state.kernel_id = server, kernel_id
             yield state
             page.close()
     finally:
@@ -318,6 +321,36 @@ def test_build_logs_colours_show_all_and_the_failure_pinned_to_its_line(session)
     assert step.locator(".nbd-log").is_visible()  # a failed step's log is open
     assert step.locator(".nbd-fg-3.nbd-bold").text_content() == "warning"
     assert session.dialogs == []
+
+
+def test_views_come_back_when_the_page_connects_again(session):
+    # Last of the session's tests: it reloads the page. A new page is a new websocket and a new
+    # widget manager on the same kernel: it asks the kernel for every model's state (ipywidgets'
+    # jupyter.widget.control comm), and each view must rebuild from its traits alone, the
+    # builds' steps and log tails included, and still reach the kernel (a whole log, a page).
+    page = session.page
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')")
+    page.reload()
+    harness.settle(page, session.server, "views.ipynb", session.kernel_id)
+    page.wait_for_selector('.nbd-widget-build[data-state="failed"]', timeout=60_000)
+    outputs = page.locator(".jp-Notebook").inner_text()
+    assert "Error displaying widget" not in outputs
+    assert page.eval_on_selector_all(".nbd-widget-build", "els => els.map(e => e.dataset.state)") == \
+        ["done", "done", "failed"]
+    for name in ("images", "inspect", "history"):
+        assert page.locator(f".nbd-widget-{name}").count() == 1
+    assert len(rows_of(page)) == 4  # the row removed before the reload stays removed
+    many = page.locator(".nbd-widget-build").nth(0).locator(".nbd-step").filter(has_text="seq 1 300")
+    many.locator(".nbd-step-row").click()
+    assert f"{session.run} line 300" in many.locator(".nbd-log-lines").text_content()  # the tail, from traits
+    many.locator("button.nbd-show-all").click()
+    page.wait_for_selector('.nbd-widget-build .nbd-log[data-state="all"]')
+    assert many.locator(".nbd-page").text_content() == "lines 1–300 of 300"
+    failed = page.locator('.nbd-widget-build[data-state="failed"] .nbd-step[data-state="failed"]')
+    assert "exit code: 3" in failed.locator(".nbd-error-pin").text_content()
+    assert session.dialogs == []
+    shot(page.locator(".nbd-widget-build").nth(0), f"{session.app}-build-after-reload")
 
 
 # ---------------------------------------------------------------- saved notebook and export
