@@ -446,3 +446,48 @@ def test_exported_html_shows_the_static_views_offline(executed, chromium):
     assert dialogs == []
     shot(page, "export-static")
     page.close()
+
+
+# ---------------------------------------------------------------- the build view's memory
+
+STORES_CHECK = """
+const m = await import(process.argv[2]);
+function model(token) {  // the part of an anywidget model that build.js uses
+  const handlers = new Map();
+  return {
+    get: (name) => (name === "token" ? token : ""),
+    on: (event, fn) => handlers.set(event, (handlers.get(event) || new Set()).add(fn)),
+    off: (event, fn) => handlers.get(event) && handlers.get(event).delete(fn),
+    listening: () => [...handlers.values()].reduce((n, set) => n + set.size, 0),
+  };
+}
+const made = [];
+for (let i = 0; i < 100; i++) {
+  const one = model("build-" + i);
+  made.push([one, m.default.initialize({ model: one })]);
+}
+const kept = m.STORES.size;
+const oldestUnbound = made.slice(0, 100 - m.MAX_STORES).every(([one]) => one.listening() === 0);
+for (const [, close] of made) close();  // anywidget calls it when the model is closed
+console.log(JSON.stringify({ kept, max: m.MAX_STORES, oldestUnbound, afterClose: m.STORES.size,
+  listening: made.reduce((n, [one]) => n + one.listening(), 0) }));
+"""
+
+
+def test_build_log_stores_are_bounded_and_go_with_their_model(tmp_path):
+    # Issue 11: build.js kept one store (tails, listeners) per build model, forever.
+    import shutil
+    import subprocess
+
+    from nbdocker.views import widgets
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is missing (apt-get install -y nodejs)")
+    script = tmp_path / "stores.mjs"
+    script.write_text(STORES_CHECK)
+    module = (widgets.STATIC / "build.js").as_uri()
+    out = subprocess.run([node, str(script), module], capture_output=True, text=True, timeout=60, check=True)
+    seen = json.loads(out.stdout)
+    assert seen == {"kept": seen["max"], "max": seen["max"], "oldestUnbound": True, "afterClose": 0,
+                    "listening": 0}
