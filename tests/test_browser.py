@@ -408,6 +408,8 @@ def test_saved_notebook_keeps_widget_state_without_markup(executed):
                 assert raw not in html
             if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
                 assert "text/html" in output["data"] and "text/plain" in output["data"]
+                view = output["data"]["application/vnd.jupyter.widget-view+json"]
+                assert (view["version_major"], view["version_minor"]) == (2, 0)  # as ipywidgets 8 writes it
 
 
 @pytest.mark.engine
