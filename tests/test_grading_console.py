@@ -61,8 +61,10 @@ def capsys_module():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, capsys_module, api):
-    """One run over every kind of submission, --jobs 2 (about 15 s: the over-limit builds wait 6 s)."""
+    """Two runs: every kind of submission (--jobs 2), then the over-limit ones with a 6 s build
+    timeout (--jobs 3; a loaded machine must not push a good build over a short timeout)."""
     folder = tmp_path_factory.mktemp("submissions")
+    over = tmp_path_factory.mktemp("over_limit")
     notebook(folder / "a_correct.ipynb", SOLUTION)
     notebook(folder / "a_copied.ipynb", SOLUTION)  # same image id as a_correct's (the build cache)
     notebook(folder / "b_partly_wrong.ipynb", 'FROM busybox:latest\nRUN echo "hello docker" > /greeting\nCMD cat /greeting\n')
@@ -73,23 +75,23 @@ def graded(tmp_path_factory, capsys_module, api):
     nbformat.write(new_notebook(cells=[new_code_cell("print('no Dockerfile here')")]), str(folder / "f_no_cell.ipynb"))
     (folder / "g_not_a_notebook.ipynb").write_text("{ this is not json")
     for name, run in OVER_LIMIT.items():
-        notebook(folder / f"x_{name}.ipynb", f"FROM busybox:latest\n{run}\n")
+        notebook(over / f"x_{name}.ipynb", f"FROM busybox:latest\n{run}\n")
     # An untagged image of someone else's whose layers the submissions' builds use as cache:
     # grading must not prune it with the intermediate images it removes.
     theirs = subprocess.run(["docker", "build", "-q", "--network", "none", "-"], input=SOLUTION.encode(),
                             check=True, capture_output=True, env={**os.environ, "DOCKER_BUILDKIT": "0"}
                             ).stdout.decode().strip()
-    report = folder / "grades.json"
-    argv = ["grade", str(folder), "--spec", CHECKS, "--jobs", "2", "--timeout", "6",
-            "--memory", "128m", "--report", str(report)]
-    assert console.main(argv) == 0
-    run_id = capsys_module().split("(run ")[1].split(":")[0]
+    report, report_over = folder / "grades.json", over / "grades.json"
+    assert console.main(["grade", str(folder), "--spec", CHECKS, "--jobs", "2", "--report", str(report)]) == 0
+    assert console.main(["grade", str(over), "--spec", CHECKS, "--jobs", "3", "--timeout", "6",
+                         "--memory", "128m", "--report", str(report_over)]) == 0
+    run_ids = {part.split(":")[0] for part in capsys_module().split("(run ")[1:]}
     try:
         assert api.inspect_image(theirs)["Id"] == theirs
     finally:
         subprocess.run(["docker", "rmi", theirs], capture_output=True)
-    data = json.loads(report.read_text())
-    return {**{os.path.basename(s["path"]).split(".")[0]: s for s in data["submissions"]}, "run": run_id}
+    subs = [s for r in (report, report_over) for s in json.loads(r.read_text())["submissions"]]
+    return {**{os.path.basename(s["path"]).split(".")[0]: s for s in subs}, "run": run_ids}
 
 
 def test_scores(graded):
@@ -125,7 +127,7 @@ def test_untrusted_builds_end_over_limit(graded, name):
 
 def test_nothing_is_left_and_the_engine_is_healthy(graded, api):
     assert api.ping()
-    assert leftovers(api, {graded["run"]}) == []
+    assert len(graded["run"]) == 2 and leftovers(api, graded["run"]) == []
 
 
 def test_headless_build(tmp_path, api):

@@ -57,7 +57,7 @@ class CommandTest(Test):
     excluded_output: list[str] = field(default_factory=list)
     expected_error: list[str] = field(default_factory=list)
     excluded_error: list[str] = field(default_factory=list)
-    timeout: float = 10.0
+    timeout: float = 30.0  # generous: a loaded machine starts containers slowly
     memory: str = "256m"
     pids: int = 128
 
