@@ -417,14 +417,22 @@ def test_the_listing_says_nothing_was_removed_and_escapes():
 # ---------------------------------------------------------------- system prune (real engine)
 
 
+def committed_dangling(label: str, value: str) -> str:
+    """A dangling image with one label, made by committing a created container (no build, so
+    no build cache, and fast); its id. The id is unique: it records the container's."""
+    cid = docker_cli("create", "--network", "none", "busybox", "true").stdout.strip()
+    try:
+        return docker_cli("commit", "--change", f"LABEL {label}={value}", cid).stdout.strip()
+    finally:
+        docker_cli("rm", "-f", cid, check=False)
+
+
 @pytest.fixture
 def prunable(api, unique):
     """Objects of this test only, labelled `<label>=go` or `=stay`, and some not labelled at all."""
-    from test_system import build_dangling
-
     label = f"nbdtest.sysprune.{unique}"
-    go, stay = build_dangling(label, "go"), build_dangling(label, "stay")
-    tagged = build_dangling(label, "go-tagged")
+    go, stay = committed_dangling(label, "go"), committed_dangling(label, "stay")
+    tagged = committed_dangling(label, "go-tagged")
     api.tag(tagged, unique, "kept")
     tagged_labels = {label: "go-tagged"}
     made = {"image_go": go, "image_stay": stay, "image_tagged": tagged, "label": label,
@@ -495,10 +503,75 @@ def test_system_prune_f_with_a_label_removes_exactly_the_labelled_objects(ip, ap
     assert _present("image", "inspect", f"{unique}:kept")
 
 
-def test_system_prune_without_a_filter_lists_the_build_cache_too_and_removes_nothing(ip, api, unique,
-                                                                                      prunable):
-    r = ip.run_line_magic("docker", "system prune")
-    assert not r.removed and isinstance(r.plan.build_cache, list)
-    assert "build cache entries: " in str(r) and "nothing removed" in str(r)
-    assert prunable["ids"]["c"] in {c["Id"] for c in r.plan.containers}
-    assert _present("container", "inspect", f"{unique}-c")
+def test_system_prune_without_a_filter_lists_the_build_cache_too_and_removes_nothing(ip, api, unique):
+    docker_cli("create", "--network", "none", "--name", unique, "busybox", "true")
+    try:
+        cid = api.inspect_container(unique)["Id"]
+        r = ip.run_line_magic("docker", "system prune")
+        assert not r.removed and isinstance(r.plan.build_cache, list)
+        assert "build cache entries: " in str(r) and "nothing removed" in str(r)
+        assert cid in {c["Id"] for c in r.plan.containers}
+        assert _present("container", "inspect", unique)
+    finally:
+        docker_cli("rm", "-f", unique, check=False)
+
+
+# ---------------------------------------------------------------- logs -f in a real kernel
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """A real IPython kernel (ipykernel) with nbdocker loaded: what a notebook talks to."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        _execute(kc, "%load_ext nbdocker")
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _execute(kc, code: str, on_message=None) -> list[dict]:
+    """Run `code`; the IOPub messages it caused, until the kernel is idle again."""
+    msg_id = kc.execute(code)
+    messages = []
+    while True:
+        message = kc.get_iopub_msg(timeout=120)
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(message)
+        if on_message is not None:
+            on_message(message)
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            return messages
+
+
+def test_logs_f_in_a_kernel_is_live_coalesced_and_an_interrupt_stops_only_the_following(kernel, engine,
+                                                                                        unique):
+    km, kc = kernel
+    docker_cli("run", "-d", "--network", "none", "--name", unique, "busybox", "sh", "-c",
+               "seq 1 20000; echo started; exec sleep 60")
+    try:
+        interrupted = []
+
+        def interrupt_once_started(message):
+            if message["msg_type"] == "stream" and "started" in message["content"]["text"] \
+                    and not interrupted:
+                interrupted.append(True)
+                km.interrupt_kernel()  # what the notebook's stop button sends
+
+        messages = _execute(kc, f"%docker logs -f {unique}", interrupt_once_started)
+        streams = [m for m in messages if m["msg_type"] == "stream"]
+        text = "".join(m["content"]["text"] for m in streams)
+        assert text == "".join(f"{i}\n" for i in range(1, 20001)) + "started\n"
+        assert len(streams) < 200  # 20,001 lines, coalesced: not a message per line
+        [error] = [m for m in messages if m["msg_type"] == "error"]
+        assert error["content"]["traceback"] == [
+            f"interrupted: stopped following the logs of {unique}; the container keeps running"]
+        assert _state(engine, unique)["Running"]
+        again = _execute(kc, "print('next cell runs')")
+        assert any(m["msg_type"] == "stream" and m["content"]["text"] == "next cell runs\n" for m in again)
+    finally:
+        docker_cli("rm", "-f", unique, check=False)
