@@ -8,61 +8,72 @@ const ROW = 20; // px per tree row: the scroller's height is rows × ROW
 const ACTIONS = ["added", "modified", "unchanged", "removed"];
 const SIGNS = { added: "+", modified: "~", unchanged: "=", removed: "-" };
 
-/** The image as of layer `upto` (merged), or only what that layer changed: a flat path map. */
+/** The image as of layer `upto` (merged), or only what that layer changed: path → its change
+ * ([path, action, size, kind, link], as the kernel sent it: no copy per file). */
 export function filesAt(changes, upto, onlyThis) {
   const files = new Map();
   const from = onlyThis ? upto : 0;
   for (let i = from; i <= upto; i++) {
-    for (const [path, action, size, kind, link] of changes[i] || []) {
-      if (action === "removed" && !onlyThis) {
+    for (const change of changes[i] || []) {
+      const path = change[0];
+      if (change[1] === "removed" && !onlyThis) {
         files.delete(path);
         const prefix = path === "/" ? "/" : path + "/";
         for (const key of files.keys()) if (key.startsWith(prefix)) files.delete(key);
         continue;
       }
-      files.set(path, { size: Number(size) || 0, kind, link, action, layer: i });
+      files.set(path, change);
     }
   }
   return files;
 }
 
+function node(name, path) {
+  return { name, path, size: 0, own: 0, children: null, count: 0, action: "", kind: "", link: "" };
+}
+
 /** A tree of directories (aggregate sizes) from a path map; files matching `filter` only. */
 export function buildTree(files, filter) {
-  const root = { name: "/", path: "/", size: 0, children: new Map(), dir: true, count: 0 };
+  const root = node("/", "/");
+  root.children = new Map();
   const needle = (filter || "").toLowerCase();
-  for (const [path, info] of files) {
+  for (const [path, change] of files) {
     if (needle && !path.toLowerCase().includes(needle)) continue;
-    const parts = path.split("/").filter(Boolean);
-    let node = root;
-    let sofar = "";
-    for (let p = 0; p < parts.length; p++) {
-      sofar += "/" + parts[p];
-      let child = node.children.get(parts[p]);
-      if (!child) {
-        child = { name: parts[p], path: sofar, size: 0, children: new Map(), dir: false, count: 0 };
-        node.children.set(parts[p], child);
+    let at = root;
+    let start = 1;
+    while (true) {
+      const slash = path.indexOf("/", start);
+      const last = slash < 0;
+      const name = last ? path.slice(start) : path.slice(start, slash);
+      if (at.children === null) at.children = new Map();
+      let child = at.children.get(name);
+      if (child === undefined) {
+        child = node(name, last ? path : path.slice(0, slash));
+        at.children.set(name, child);
       }
-      if (p === parts.length - 1) {
-        Object.assign(child, info);
-        child.own = info.size;
-        child.dir = child.dir || info.kind === "dir";
-      } else {
-        child.dir = true;
+      if (last) {
+        child.own = Number(change[2]) || 0;
+        child.action = change[1];
+        child.kind = change[3];
+        child.link = change[4] || "";
+        break;
       }
-      node = child;
+      at = child;
+      start = slash + 1;
     }
   }
-  (function total(node) {
-    let size = node.own || 0;
-    let count = node.children.size ? 0 : 1;
-    for (const child of node.children.values()) {
-      total(child);
-      size += child.size;
-      count += child.count;
+  (function total(n) {
+    let size = n.own;
+    let count = n.children === null ? 1 : 0;
+    if (n.children !== null) {
+      for (const child of n.children.values()) {
+        total(child);
+        size += child.size;
+        count += child.count;
+      }
     }
-    if (node.action === "removed") size = node.own || 0; // what it hid, not stacked on top
-    node.size = size;
-    node.count = count;
+    n.size = n.action === "removed" ? n.own : size; // what a removal hid, not stacked on top
+    n.count = count;
   })(root);
   return root;
 }
@@ -75,7 +86,7 @@ export function flatten(root, expanded, bySize, openAll) {
     const kids = [...node.children.values()].sort(order);
     for (const child of kids) {
       rows.push({ node: child, depth });
-      if (child.children.size && (openAll || expanded.has(child.path))) walk(child, depth + 1);
+      if (child.children !== null && (openAll || expanded.has(child.path))) walk(child, depth + 1);
     }
   })(root, 0);
   return rows;
@@ -189,20 +200,20 @@ function fileTree(changes, state, root) {
 function treeRow({ node, depth }, index, state, onToggle) {
   const row = h("div", "nbd-ltree-row");
   Object.assign(row.style, { height: ROW + "px", lineHeight: ROW + "px", whiteSpace: "nowrap",
-                             cursor: node.children.size ? "pointer" : "default", display: "flex", gap: "6px" });
+                             cursor: node.children !== null ? "pointer" : "default", display: "flex", gap: "6px" });
   row.dataset.action = known(node.action, ACTIONS, "");
   row.dataset.index = String(index);
   row.style.paddingLeft = depth * 14 + "px";
   const open = state.expanded.has(node.path) || state.filter;
-  row.append(h("span", "nbd-ltree-toggle", node.children.size ? (open ? "▾" : "▸") : ""),
+  row.append(h("span", "nbd-ltree-toggle", node.children !== null ? (open ? "▾" : "▸") : ""),
              h("span", "nbd-ltree-sign", SIGNS[node.action] || " "),
-             h("span", "nbd-ltree-name", node.name + (node.children.size ? "/" : "")));
+             h("span", "nbd-ltree-name", node.name + (node.children !== null || node.kind === "dir" ? "/" : "")));
   row.title = node.path;
   if (node.link) row.append(h("span", "nbd-ltree-link", " → " + node.link));
   const size = h("span", "nbd-ltree-size", humanSize(node.size));
   Object.assign(size.style, { marginLeft: "auto", paddingRight: "8px" });
   row.append(size);
-  if (node.children.size) {
+  if (node.children !== null) {
     row.addEventListener("click", () => {
       if (state.expanded.has(node.path)) state.expanded.delete(node.path);
       else state.expanded.add(node.path);
