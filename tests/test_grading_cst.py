@@ -59,3 +59,25 @@ def test_relative_symlinks_are_followed_where_cst_reads_the_wrong_path(image):
     tag, engine, run_id = image
     spec = {"fileContentTests": [{"name": "link", "path": "/app/link", "expectedContents": ["grader"]}]}
     assert grading.grader.grade_image(tag, spec, engine, run_id).passed
+
+
+def test_lint_and_waste_checks(image, tmp_path, api):
+    """Ours, beyond CST: forbidden lint codes on the Dockerfile's lines, and the layers gate."""
+    tag, engine, run_id = image
+    wasteful = f"{tag}-waste"
+    subprocess.run(["docker", "build", "-q", "--network", "none", "-t", wasteful, "-"], check=True,
+                   capture_output=True, env={**os.environ, "DOCKER_BUILDKIT": "0"},
+                   input=b"FROM busybox:latest\nRUN head -c 300000 /dev/zero > /blob\nRUN rm /blob\n")
+    spec = {"lintTests": [{"name": "pinned", "forbid": ["DL3007"], "message": "pin the base image"},
+                          {"name": "json cmd", "forbid": ["JSONArgsRecommended"]}],
+            "wasteTests": [{"name": "lean", "highestWastedBytes": "100kB", "points": 2}]}
+    try:
+        with open(os.path.join(HERE, "cst_image.Dockerfile")) as f:
+            clean = grading.grader.grade_image(tag, spec, engine, run_id, f.read())
+        waste = grading.grader.grade_image(wasteful, spec, engine, run_id, "FROM busybox:1.36\nCMD [\"sh\"]\n")
+    finally:
+        api.remove_image(wasteful, force=True)
+    assert [(c.name, c.passed) for c in clean.checks] == [("pinned", False), ("json cmd", True), ("lean", True)]
+    assert clean.checks[0].message == "pin the base image" and clean.checks[0].problems[0].startswith("line 1: DL3007")
+    assert [(c.name, c.passed) for c in waste.checks] == [("pinned", True), ("json cmd", True), ("lean", False)]
+    assert "highestWastedBytes" in waste.checks[2].message and waste.score == 2
