@@ -101,7 +101,7 @@ def switch_context(name: str) -> ContextChange:
 def register(sub: Any, image_sub: Any) -> None:
     """`context ls`, `context use`, `context show`."""
     context = cli.add_command(sub, "context", lambda session, a: (context.print_help(), None)[1],
-                              "Manage contexts (which engine %%docker talks to)")
+                              "Manage contexts (which engine nbdocker talks to)")
     context_sub = context.add_subparsers(dest="context_command", metavar="COMMAND",
                                          parser_class=cli.ArgumentParser)
     p = cli.add_command(context_sub, "ls", _run_ls, "List contexts", aliases=("list",),
