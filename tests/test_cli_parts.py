@@ -16,8 +16,9 @@ import pytest
 
 from conftest import docker_cli
 from nbdocker import cli
-from nbdocker.commands import containers
+from nbdocker.commands import containers, system
 from nbdocker.commands.containers import CoalescedOutput, DetachedRun, LogsInterrupted
+from nbdocker.commands.system import SystemPrunePlan, SystemPruneReport
 from nbdocker.errors import CommandFailed, EngineError, UsageError
 from nbdocker.magics import COMMANDS
 from nbdocker.views import render as views
@@ -323,9 +324,6 @@ def test_push_a_with_a_tag_or_without_any_tag_is_one_line(ip, engine, unique, no
 
 
 # ---------------------------------------------------------------- system prune (pure)
-
-from nbdocker.commands import system  # noqa: E402 - grouped with its tests
-from nbdocker.commands.system import SystemPrunePlan, SystemPruneReport  # noqa: E402
 
 NOW = 1_800_000_000.0
 

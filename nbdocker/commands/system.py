@@ -229,7 +229,10 @@ def plan_system_prune(containers: list[dict[str, Any]], networks: list[dict[str,
     """The engine's prune rules, in the CLI's order: containers go first, so an image or volume
     that only a pruned container used goes too. `networks` carry their `Containers` (inspected)."""
     until = min((parse_until(v, now) for v in filters.get("until", [])), default=None)
-    older = (lambda t: until is None or t < until)  # noqa: E731 - the engine's `until`
+
+    def older(created: float) -> bool:  # the engine's `until`: made before that moment
+        return until is None or created < until
+
     going = [c for c in containers if (c.get("State") or "") in STOPPED_STATES
              and older(c.get("Created") or 0) and _labels_match(filters, c.get("Labels"))]
     gone = {c["Id"] for c in going}
