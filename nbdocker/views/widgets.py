@@ -89,8 +89,17 @@ def state_json(value: Any) -> str:
 
 
 def view_state(view: Any) -> dict[str, Any]:
-    """A view model as plain JSON-able data."""
-    return dataclasses.asdict(view)
+    """A view model as plain JSON-able data (rows are shared, not copied: the JSON text is made
+    from them at once)."""
+    return {f.name: _plain(getattr(view, f.name)) for f in dataclasses.fields(view)}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return view_state(value)
+    if isinstance(value, (list, tuple)) and value and dataclasses.is_dataclass(value[0]):
+        return [_plain(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------- the widgets
@@ -116,6 +125,18 @@ class HistoryWidget(DataWidget):
     """`%docker history`: layers with size bars, cumulative size, empty layers toggle."""
 
     _esm = es_module("history")
+
+
+class LayersWidget(DataWidget):
+    """`%docker layers`: layer list, virtualised file tree (filter, only this layer's changes, sort by
+    size, directory sizes) and the wasted-space table."""
+
+    _esm = es_module("layers")
+
+    def __init__(self, view: Any, **kwargs: Any) -> None:
+        # Its fields are already plain JSON (50,000 changes): no deep copy through asdict.
+        ViewWidget.__init__(self, data=state_json(vars(view)), **kwargs)
+        self.view = view
 
 
 class InspectWidget(DataWidget):
@@ -386,6 +407,8 @@ def make_widget(view: Any, actions: dict[str, Any] | None = None) -> ViewWidget 
         return ImageListWidget(view, actions=actions)
     if isinstance(view, views.TableView) and view.kind == "history":
         return HistoryWidget(view)
+    if getattr(view, "kind", None) == "layers" and hasattr(view, "changes"):  # nbdocker.layers.render.LayersView
+        return LayersWidget(view)
     return None
 
 
