@@ -249,25 +249,43 @@ def dockerfile(ip, line: str, body: str):
     return ip.run_cell_magic("dockerfile", line, body)
 
 
+def _build_cache(client) -> list[dict]:
+    """The engine's BuildKit cache entries. Engine 20.10 answers 500 "a disk usage operation is
+    already running" while another df runs (other tests call it too): wait for that one to end."""
+    import time
+
+    for _ in range(120):
+        try:
+            return client.df().get("BuildCache") or []
+        except docker.errors.APIError as err:
+            if "disk usage operation is already running" not in str(err):
+                raise
+            time.sleep(0.5)
+    raise AssertionError("the engine's disk usage stayed busy for a minute")
+
+
 @pytest.fixture
 def made(api):
     """Image ids a test made, and the BuildKit cache entries that appeared while it ran: removed."""
     ids: list[str] = []
-    cache_before = {entry["ID"] for entry in api.df().get("BuildCache") or []}
+    with docker.APIClient(version="auto", timeout=300) as patient:  # df sizes every image: slow
+        cache_before = {entry["ID"] for entry in _build_cache(patient)}
     yield ids
     base = api.inspect_image("busybox")["Id"]
-    for image_id in reversed(ids):
-        if image_id and image_id != base:
-            try:
-                api.remove_image(image_id, force=True)
-            except docker.errors.NotFound:
-                pass
-    for entry in api.df().get("BuildCache") or []:
-        if entry["ID"] not in cache_before:
-            try:
-                api.prune_builds(filters={"id": [entry["ID"]]})
-            except docker.errors.APIError:
-                pass
+    # Removal is work (a 120-layer image, an engine others load too): no 10 s metadata timeout.
+    with docker.APIClient(version="auto", timeout=300) as patient:
+        for image_id in reversed(ids):
+            if image_id and image_id != base:
+                try:
+                    patient.remove_image(image_id, force=True)
+                except docker.errors.NotFound:
+                    pass
+        for entry in _build_cache(patient):
+            if entry["ID"] not in cache_before:
+                try:
+                    patient.prune_builds(filters={"id": [entry["ID"]]})
+                except docker.errors.APIError:
+                    pass
 
 
 def containers_with(api, marker: str) -> list[dict]:
