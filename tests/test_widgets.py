@@ -231,7 +231,7 @@ def feed(progress: BuildProgress, widget: widgets.BuildWidget, events, every: in
 
 
 def manylines_events():
-    messages = [json.loads(line) for line in (STREAMS / "manylines-buildkit.jsonl").open()]
+    messages = [json.loads(line) for line in (STREAMS / "manylines-buildkit.jsonl").read_text().splitlines()]
     return decode_build_stream(messages, "buildkit")
 
 

@@ -7,6 +7,7 @@ an image, a registry or a build goes through `html.escape` here: that is the one
 from __future__ import annotations
 
 import html
+import dataclasses
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -153,7 +154,22 @@ def render_text(view: View) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns a string takes (wide East Asian characters take two)."""
+    if text.isascii():  # the common case, and 2,000-row tables have ~20,000 cells
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def snapshot(view: View, rows: int) -> View:
+    """A table cut to its first `rows` rows, saying how many more the interactive view holds.
+
+    Beside a widget, the text and HTML forms are snapshots for exports and frontends without
+    widgets: a 2,000-row listing need not travel three times in full.
+    """
+    if not isinstance(view, TableView) or len(view.rows) <= rows:
+        return view
+    more = f"… and {len(view.rows) - rows:,} more rows (the interactive view and the result's data have them all)"
+    footer = f"{view.footer}\n{more}" if view.footer else more
+    return dataclasses.replace(view, rows=view.rows[:rows], footer=footer)
 
 
 def table_text(view: TableView) -> str:

@@ -12,6 +12,9 @@ from typing import Any
 from nbdocker.views import render as views
 from nbdocker.views.display import WIDGET_VIEW_MIME, Display
 
+SNAPSHOT_ROWS = 200  # rows of a table's text and HTML snapshots beside its widget
+
+
 def mimebundle(view: views.View, include: Iterable[str] | None = None,
                exclude: Iterable[str] | None = None,
                actions: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -20,14 +23,17 @@ def mimebundle(view: views.View, include: Iterable[str] | None = None,
     `actions` are what the widget may do on the user's request (an image list's inspect, history,
     remove), bound by the command that made the result to the engine it used.
     """
-    bundle: dict[str, Any] = {"text/plain": views.render_text(view)}
-    if Display.mode != "text":
-        bundle["text/html"] = views.render_html(view)
+    bundle: dict[str, Any] = {}
     wanted = (not include or WIDGET_VIEW_MIME in set(include)) and WIDGET_VIEW_MIME not in set(exclude or ())
     if Display.mode in ("auto", "widget") and wanted:  # a widget nobody shows is never made
         from nbdocker.views import widgets  # only this module imports anywidget
 
         bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget", actions=actions))
+    # Beside a widget the static forms are snapshots (exports, frontends without widgets).
+    shown = views.snapshot(view, SNAPSHOT_ROWS) if bundle else view
+    bundle["text/plain"] = views.render_text(shown)
+    if Display.mode != "text":
+        bundle["text/html"] = views.render_html(shown)
     if include:
         bundle = {k: v for k, v in bundle.items() if k in set(include)}
     if exclude:
