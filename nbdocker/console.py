@@ -104,9 +104,10 @@ def grade_folder(args: argparse.Namespace) -> int:
     limits = BuildLimits(timeout=args.timeout, memory=docker_bytes(args.memory), builder=args.builder)
     run_id = sandbox.new_run_id()
     probe = Engine()
-    before = sandbox.image_ids(probe)  # the sweep after Ctrl-C keeps what existed
+    before = sandbox.image_ids(probe)  # parents that existed before the run are someone's: kept
     probe.close()
     stop = threading.Event()
+    made: list[str] = []  # the submissions' tags, removed when every submission is done
     results: dict[int, GradeReport] = {}
     bar = ProgressBar(len(paths), sys.stderr, run_id)
 
@@ -115,7 +116,7 @@ def grade_folder(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt
         engine = Engine()
         try:
-            return grade_submission(engine, path, spec, number, run_id, limits, stop)
+            return grade_submission(engine, path, spec, number, run_id, limits, stop, made)
         finally:
             engine.close()
 
@@ -130,10 +131,11 @@ def grade_folder(args: argparse.Namespace) -> int:
                 bar.advance(results[futures[future]])
     except KeyboardInterrupt:
         stop.set()
-        _sweep(run_id, pool, before)
+        _sweep(run_id, pool, before, made)
         print("\ninterrupted: every image and container this run made was removed", file=sys.stderr)
         return 130
     pool.shutdown(wait=True)
+    _remove_made(run_id, before, made)
     bar.close()
     run = RunReport([results[n] for n in sorted(results)])
     print(run)
@@ -142,12 +144,21 @@ def grade_folder(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep(run_id: str, pool: ThreadPoolExecutor, before: set[str]) -> None:
+def _sweep(run_id: str, pool: ThreadPoolExecutor, before: set[str], made: list[str]) -> None:
     """Ctrl-C: kill this run's containers (unblocks the workers), let the builds cancel, remove all."""
     engine = Engine()
     sandbox.remove_labelled(engine, run_id)
     pool.shutdown(wait=True, cancel_futures=True)
     sandbox.remove_labelled(engine, run_id)
+    engine.close()
+    _remove_made(run_id, before, made)
+
+
+def _remove_made(run_id: str, before: set[str], made: list[str]) -> None:
+    """Every image the run's builds made, intermediate ones included; what existed before stays."""
+    engine = Engine()
+    for tag in reversed(made):
+        sandbox.remove_built(engine, tag, before)
     sandbox.remove_labelled_images(engine, run_id, before)
     engine.close()
 

@@ -139,11 +139,14 @@ def build_cells(engine: Engine, cells: list[Cell], namespace: str, run_id: str,
 
 
 def grade_submission(engine: Engine, path: str, spec: s.Spec, number: int, run_id: str,
-                     limits: BuildLimits, stop: Any = None) -> GradeReport:
-    """Build and check one submission; everything it made is removed before returning."""
+                     limits: BuildLimits, stop: Any = None, defer: list[str] | None = None) -> GradeReport:
+    """Build and check one submission; the images it made are removed before returning, or their
+    tags appended to `defer` for the caller to remove when every submission is done (identical
+    submissions built at the same time share intermediate images: removing them mid-run could
+    pull a layer from under another build)."""
     namespace = f"nbdgrade-{run_id}-{number}"
     built = Built()
-    before = sandbox.image_ids(engine)  # parents that existed before are someone's: kept
+    before = sandbox.image_ids(engine) if defer is None else set()  # older parents are someone's
     try:
         cells = dockerfile_cells(path)
         if not cells:
@@ -159,9 +162,12 @@ def grade_submission(engine: Engine, path: str, spec: s.Spec, number: int, run_i
     finally:
         if stop is not None and stop.is_set():  # Ctrl-C: whatever is still running goes now
             sandbox.remove_labelled(engine, run_id)
-        for tag in reversed(built.tags):
-            sandbox.remove_built(engine, tag, before)
-        sandbox.remove_tagged(engine, namespace)
+        if defer is not None:
+            defer.extend(built.tags)
+        else:
+            for tag in reversed(built.tags):
+                sandbox.remove_built(engine, tag, before)
+            sandbox.remove_tagged(engine, namespace)
 
 
 def _failed(path: str, spec: s.Spec, reason: str) -> GradeReport:
