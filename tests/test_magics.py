@@ -122,6 +122,8 @@ ip.run_line_magic("config", "DockerMagics.timeout = 2")
 ip.run_line_magic("config", "DockerMagics.base_url = None")
 loading = time.monotonic() - start
 contacted = list(attempts)
+heavy = sorted(m for m in ("docker", "requests", "urllib3", "anywidget", "ipywidgets", "paramiko",
+                           "nbclient", "nbconvert") if m in sys.modules)
 
 from nbdocker.errors import EngineUnavailable
 start = time.monotonic()
@@ -132,7 +134,7 @@ except EngineUnavailable as err:
     error = err._render_traceback_()
 failing = time.monotonic() - start
 print(json.dumps({"loading": loading, "contacted": contacted, "error": error, "failing": failing,
-                  "after": attempts}))
+                  "after": attempts, "heavy": heavy}))
 """
 
 
@@ -146,11 +148,12 @@ def test_loading_never_contacts_the_engine():
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["contacted"] == []
     assert report["after"] == ["/tmp/nbdocker-nope.sock"]  # the recorder does see connections
-    assert report["loading"] < 1.0
+    # Loading is cheap because it imports nothing heavy: the SDK, requests and the widget
+    # libraries come with the first command that needs them (bench/bench_load.py times it).
+    assert report["heavy"] == []
     # the first command is what reaches for the engine, and says where it looked
     (line,) = report["error"]
     assert "unix:///tmp/nbdocker-nope.sock" in line and "no socket there" in line
-    assert report["failing"] < 2 + 1
 
 
 # ---------------------------------------------------------------- %config

@@ -18,17 +18,15 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
-import docker
-import docker.auth
-import docker.errors
-import docker.utils
-import requests.exceptions
-import urllib3.exceptions
+from typing import TYPE_CHECKING
 
 from nbdocker.engine.endpoint import (TLSFiles, classic_from_buildah, endpoint_settings, is_podman,
                                       locate_endpoint, open_client, transport_reason)
 from nbdocker.errors import EngineError, EngineUnavailable, UsageError
 from nbdocker.references import check_image_argument
+
+if TYPE_CHECKING:
+    import docker
 
 T = TypeVar("T")
 # Calls that make the engine work (start a container, delete its filesystem) rather than answer
@@ -69,19 +67,29 @@ class Engine:
         """Translate SDK / transport errors raised inside into nbdocker errors."""
         try:
             yield
-        except docker.errors.APIError as err:
-            raise EngineError(api_error_message(err), err.status_code) from err
-        except requests.exceptions.TooManyRedirects as err:
+        except Exception as err:  # noqa: BLE001 - sorted below; anything else goes on unchanged
+            translated = self._translation(what, err)
+            if translated is None:
+                raise
+            raise translated from err
+
+    def _translation(self, what: str, err: Exception) -> Exception | None:
+        """The nbdocker error for an SDK or transport failure; None for anything else.
+
+        The SDK is imported only by the first engine call (`%load_ext` stays cheap), so its error
+        types are looked up here, when an error has already happened.
+        """
+        docker_errors, requests_exceptions, urllib3_exceptions = sdk_error_modules()
+        if isinstance(err, docker_errors.APIError):
+            return EngineError(api_error_message(err), err.status_code)
+        if isinstance(err, requests_exceptions.TooManyRedirects):
             where = getattr(getattr(err, "response", None), "headers", {}).get("Location", "elsewhere")
-            raise EngineError(f"{what}: the engine redirected the request to {where!r}; nbdocker "
-                              "never follows a redirect from the engine") from err
-        except (
-            docker.errors.DockerException,
-            requests.exceptions.RequestException,
-            urllib3.exceptions.HTTPError,
-            OSError,
-        ) as err:
-            raise EngineUnavailable(self.unreachable_message(err)) from err
+            return EngineError(f"{what}: the engine redirected the request to {where!r}; nbdocker "
+                               "never follows a redirect from the engine")
+        if isinstance(err, (docker_errors.DockerException, requests_exceptions.RequestException,
+                            urllib3_exceptions.HTTPError, OSError)):
+            return EngineUnavailable(self.unreachable_message(err))
+        return None
 
     def unreachable_message(self, err: BaseException) -> str:
         """One line: which endpoint, what went wrong, what to do."""
@@ -249,7 +257,7 @@ class Engine:
         """POST /build/prune (BuildKit's cache; `all` also takes internal and frontend
         records). The engine deletes the records as it answers: work, given `timeout`."""
         api = self.sdk
-        params: dict[str, Any] = {"filters": docker.utils.convert_filters(filters)} if filters else {}
+        params: dict[str, Any] = {"filters": convert_filters(filters)} if filters else {}
         if all:
             params["all"] = "1"
         with self.translated("prune build cache"):
@@ -271,7 +279,7 @@ class Engine:
         may upload in silence); close() it to stop the push. `tag` None pushes every tag of the
         repository (`push --all-tags`), one after the other in one stream."""
         api = self.sdk
-        headers = {"X-Registry-Auth": docker.auth.encode_header(auth)} if auth else {}
+        headers = {"X-Registry-Auth": encode_header(auth)} if auth else {}
         with self.translated("push"):
             response = api._post_json(api._url("/images/{0}/push", checked_image(repository)), None,
                                       headers=headers, stream=True, params={"tag": tag} if tag else {},
@@ -282,7 +290,7 @@ class Engine:
     def pull_stream(self, repository: str, tag: str, auth: dict[str, str] | None) -> Any:
         """POST /images/create: decoded progress messages, no read timeout; close() to stop."""
         api = self.sdk
-        headers = {"X-Registry-Auth": docker.auth.encode_header(auth)} if auth else {}
+        headers = {"X-Registry-Auth": encode_header(auth)} if auth else {}
         with self.translated("pull"):
             response = api._post(api._url("/images/create"), headers=headers, stream=True, timeout=None,
                                  params={"fromImage": checked_image(repository), "tag": tag})
@@ -322,7 +330,7 @@ class Engine:
         api = self.sdk
         headers = {"Content-Type": "application/x-tar"}
         if auth_configs:
-            headers["X-Registry-Config"] = docker.auth.encode_header(auth_configs)
+            headers["X-Registry-Config"] = encode_header(auth_configs)
         with self.translated("build"):
             response = api._post(api._url("/build"), params=params, data=context, stream=True,
                                  timeout=None, headers=headers)
@@ -346,9 +354,10 @@ class Engine:
             # Mid-stream the endpoint answered before: it went away (killed, restarted, the socket
             # closed). urllib3 says "Connection broken: IncompleteRead(0 bytes read)".
             cause = err.__cause__
-            broken = isinstance(cause, (urllib3.exceptions.ProtocolError,
-                                        requests.exceptions.ChunkedEncodingError,
-                                        requests.exceptions.ConnectionError, ConnectionError))
+            _, requests_exceptions, urllib3_exceptions = sdk_error_modules()
+            broken = isinstance(cause, (urllib3_exceptions.ProtocolError,
+                                        requests_exceptions.ChunkedEncodingError,
+                                        requests_exceptions.ConnectionError, ConnectionError))
             reason = "the connection broke" if broken else transport_reason(cause or err, self.timeout)
             raise EngineUnavailable(
                 f"the engine at {self.base_url} went away during the build ({reason}); nothing was "
@@ -504,6 +513,29 @@ def log_frames(response: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes |
         yield (data, None) if header[0] != 2 else (None, data)
 
 
+def sdk_error_modules() -> tuple[Any, Any, Any]:
+    """docker.errors, requests.exceptions and urllib3.exceptions, imported on first need."""
+    import docker.errors
+    import requests.exceptions
+    import urllib3.exceptions
+
+    return docker.errors, requests.exceptions, urllib3.exceptions
+
+
+def convert_filters(filters: dict[str, Any]) -> str:
+    """Filters as the engine's JSON query value, as the SDK writes them."""
+    import docker.utils
+
+    return docker.utils.convert_filters(filters)
+
+
+def encode_header(auth: dict[str, Any]) -> str:
+    """An X-Registry-Auth/-Config header value, as the SDK encodes it."""
+    import docker.auth
+
+    return docker.auth.encode_header(auth)
+
+
 def api_error_message(err: docker.errors.APIError) -> str:
     """The engine's own explanation (its JSON `message`), without the SDK's URL decoration."""
     explanation = err.explanation
@@ -561,4 +593,4 @@ class ClosingStream:
 # tests/test_engine_sdk.py fails loudly when a docker-py release drops one.
 PRIVATE_SDK_HELPERS = ("_post", "_post_json", "_get", "_delete", "_url", "_result",
                        "_raise_for_status", "_stream_helper", "_read_from_socket",
-                       "_get_raw_response_socket")
+                       "_get_raw_response_socket", "_retrieve_server_version")

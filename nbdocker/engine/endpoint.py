@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import socket
 import re
 import ssl
 import sys
@@ -250,6 +251,29 @@ def use_context(name: str, env: Any = None) -> None:
 
 
 @functools.cache
+def _close_failed_unix_connects(unixconn: Any) -> None:
+    """docker-py's unix-socket connection leaves its socket open when `connect` fails (no engine
+    there): every failed attempt leaked a file descriptor. Close it, behaving otherwise the same."""
+    original = unixconn.UnixHTTPConnection
+    if getattr(original, "closes_failed_connects", False):
+        return
+
+    class UnixHTTPConnection(original):  # type: ignore[misc, valid-type]
+        closes_failed_connects = True
+
+        def connect(self) -> None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(self.unix_socket)
+            except BaseException:
+                sock.close()
+                raise
+            self.sock = sock
+
+    unixconn.UnixHTTPConnection = UnixHTTPConnection
+
+
 def engine_client_class() -> type:
     """`EngineClient`: the SDK client, deaf to the environment's CA bundle and proxies.
 
@@ -259,6 +283,9 @@ def engine_client_class() -> type:
     Made on first use so that importing this module does not import the SDK.
     """
     import docker
+    import docker.transport.unixconn as unixconn
+
+    _close_failed_unix_connects(unixconn)
 
     class EngineClient(docker.APIClient):
         __doc__ = engine_client_class.__doc__
@@ -294,12 +321,33 @@ def warn_if_plain_tcp(endpoint: Endpoint) -> bool:
     return True
 
 
+def _versioned_client(endpoint: Endpoint, timeout: float) -> Any:
+    """The client, then the engine's API version asked: the SDK's `version="auto"` asks inside
+    its constructor, and a failed ask there leaves a socket no one can close."""
+    import docker.constants
+    import docker.errors
+    import docker.utils
+
+    minimum = docker.constants.MINIMUM_DOCKER_API_VERSION
+    client = engine_client_class()(base_url=endpoint.base_url, tls=endpoint.tls, version=minimum,
+                                   timeout=timeout)
+    try:
+        version = client._retrieve_server_version()
+        if docker.utils.version_lt(version, minimum):  # the SDK's own check and words
+            raise docker.errors.InvalidVersion(
+                f"API versions below {minimum} are no longer supported by this library.")
+        client._version = version
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
 def open_client(endpoint: Endpoint, timeout: float) -> Any:
     """The SDK client for `endpoint` (asks the engine its API version, within `timeout`)."""
     warn_if_plain_tcp(endpoint)
     try:
-        return engine_client_class()(base_url=endpoint.base_url, tls=endpoint.tls, version="auto",
-                                     timeout=timeout)
+        return _versioned_client(endpoint, timeout)
     except Exception as err:
         # paramiko's errors (unknown host key, refused key) are none of the SDK's or requests'
         # families: name them here rather than let them through as a traceback.
