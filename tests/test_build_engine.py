@@ -559,3 +559,36 @@ def test_a_100000_line_build_keeps_memory_and_updates_bounded(ip, made, monkeypa
     (sink,) = sinks
     assert 1 <= sink.updates <= nbdocker.build.command.UPDATES_PER_SECOND * duration + 3
     assert sink.largest < 100e3  # each update carries log tails, never the whole log
+
+
+# ---------------------------------------------------------------- --lint, --explain, lint warnings
+
+
+LINTED = "FROM busybox:latest\nRUN cd /tmp && echo hi > f\nWORKDIR tmp\n"
+
+
+def test_lint_only_lints_and_never_reaches_the_engine(ip, nowhere):
+    report = dockerfile(ip, "--lint", LINTED)
+    found = {(f.code, f.line) for f in report.findings}
+    assert {("DL3007", 1), ("WorkdirRelativePath", 3)} <= found
+    assert "DL3007" in str(report)
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_a_build_shows_lint_findings_as_warnings_and_succeeds(ip, made, unique, builder):
+    with capture_output():
+        result = dockerfile(ip, f"-q --builder {builder} -t {unique}:lint", LINTED)
+    made.append(result.image_id)
+    assert result.ok
+    assert any(w.startswith("line 1: DL3007") for w in result.warnings)
+    assert any(w.startswith("line 3: WorkdirRelativePath") for w in result.warnings)
+
+
+def test_explain_says_what_each_line_made_and_names_the_trap(ip, made, unique):
+    body = "FROM busybox\nRUN head -c 300000 /dev/zero > /big\nRUN rm /big\nCMD [\"true\"]\n"
+    with capture_output() as captured:
+        result = dockerfile(ip, f"-q --explain --builder classic -t {unique}:explain", body)
+    made.append(result.image_id)
+    (shown,) = [o.data["text/plain"] for o in captured.outputs if "line 2" in o.data["text/plain"]]
+    assert "line 2" in shown and "line 3" in shown and "line 4" in shown
+    assert "freed nothing" in shown or "frees nothing" in shown

@@ -23,6 +23,8 @@ from nbdocker.build.args import parse_pairs
 from nbdocker.masking import is_secret_name
 from nbdocker.build.events import ErrorEvent, decoder_for
 from nbdocker.build.context import CELL_DOCKERFILE, DOCKERIGNORE, PatternError, pack_context
+from nbdocker.dockerfile.lint import build_warnings, lint
+from nbdocker.layers.command import explain_build
 from nbdocker.dockerfile.parse import Dockerfile, buildkit_only_features, parse_dockerfile
 from nbdocker.engine.client import pumped
 from nbdocker.errors import (BuildCancelled, BuildFailed, DockerfileError, NbDockerError,
@@ -69,6 +71,12 @@ def dockerfile_parser() -> cli.ArgumentParser:
     p.add_argument("--context", metavar="DIR", help="Build context directory (its .dockerignore is honoured)")
     p.add_argument("--check", action="store_true",
                    help="Only parse: show the instructions, their stages and lines (no engine needed)")
+    p.add_argument("--lint", action="store_true",
+                   help="Only lint: Docker's build checks and hadolint's rules, each on its lines "
+                        "(no engine needed; hadolint's own findings too when it is installed)")
+    p.add_argument("--explain", action="store_true",
+                   help="After the build, say per instruction what it put in the image (files, "
+                        "sizes, config) and what wastes space")
     add_build_options(p)
     return p
 
@@ -162,6 +170,8 @@ def run_dockerfile_cell(session: cli.Session, line: str, cell: str) -> BuildResu
         return None
     if args.check:
         return DockerfileSummary(parse_dockerfile(cell))
+    if args.lint:
+        return lint(cell)
     context = None
     if args.context is not None:
         context = os.path.expanduser(args.context)
@@ -169,7 +179,10 @@ def run_dockerfile_cell(session: cli.Session, line: str, cell: str) -> BuildResu
             raise UsageError(f"--context {args.context!r}: not a directory", "%%dockerfile")
     request = _request(args, session, cell, context_dir=context,
                        dockerfile_name=CELL_DOCKERFILE if context else "Dockerfile")
-    return run_build(session, request)
+    result = run_build(session, request)
+    if args.explain:
+        session.show(explain_build(session, result))  # then the build itself, as the cell's result
+    return result
 
 
 def _run_build_command(session: cli.Session, args: argparse.Namespace) -> BuildResult:
@@ -270,7 +283,7 @@ class BuildResult(Result):
         return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = mimebundle(self.view(), include, exclude)
+        bundle = mimebundle(self.view(), include, exclude, self.actions)  # its live widget, if any
         if self.history is not None:  # the layers, each tied to its Dockerfile line
             # Static forms only: in a widget the build view shows the layers itself.
             layers = mimebundle(self.history.view(), include, [*(exclude or ()), WIDGET_VIEW_MIME])
@@ -288,6 +301,8 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     engine = session.engine
     builder = _choose_builder(engine, request)
     progress = BuildProgress(builder, request.dockerfile, secrets=request.secrets)
+    # Lint findings show on their lines as warnings, never as errors (in-process rules only).
+    progress.warnings += [str(finding) for finding in build_warnings(request.dockerfile)]
     for name in request.secrets:
         progress.warnings.append(
             f"--build-arg {name}: looks secret; a build arg used by RUN is visible in the image "

@@ -298,8 +298,13 @@ class Engine:
         return ClosingStream(self._decoded(response, "pull"), response)
 
     def _decoded(self, response: Any, what: str) -> Iterator[dict[str, Any]]:
-        with self.translated(what):
-            yield from self.sdk._stream_helper(response, decode=True)
+        """A push or pull stream's messages, decoded as builds' are (see `json_messages`)."""
+        try:
+            with self.translated(what):
+                yield from json_messages(self.sdk._stream_helper(response, decode=False))
+        except TruncatedStream as err:
+            raise EngineError(f"the {what} stream from the engine at {self.base_url} ended inside a "
+                              f"message ({err}): run the {what} again") from None
 
     # ------------------------------------------------------------ builds
 

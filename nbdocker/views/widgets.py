@@ -329,7 +329,9 @@ class BuildWidget(ViewWidget):
         pages = max(1, -(-len(lines) // LOG_PAGE_LINES))
         number = min(max(int(page) if isinstance(page, int) else 0, 0), pages - 1)
         start = number * LOG_PAGE_LINES
-        answer.update(page=number, pages=pages, total=len(lines), lines=lines[start:start + LOG_PAGE_LINES])
+        # Lines cut for display as in every view: a 10 MB line stays on disk (result.log).
+        shown = [views.truncate_line(line) for line in lines[start:start + LOG_PAGE_LINES]]
+        answer.update(page=number, pages=pages, total=len(lines), lines=shown)
         return answer
 
 
@@ -375,26 +377,11 @@ def remember_build(result: Any, widget: BuildWidget) -> None:
 def _build_widget(view: views.BuildView, actions: dict[str, Any] | None) -> BuildWidget:
     widget = (actions or {}).get(LIVE_WIDGET)
     if widget is None:
-        widget = _transitional_lookup(view)
-    if widget is None:
         return BuildWidget(view)
     history = getattr(widget.result, "history", None)
     if history is not None:
         widget.set_layers(history.view())
     return widget
-
-
-def _transitional_lookup(view: views.BuildView) -> BuildWidget | None:
-    # Until BuildResult._repr_mimebundle_ passes its `actions` to `mimebundle` (and so the link
-    # above), a finished build's view finds its widget by what it shows. Remove with that change.
-    def signature(shown: views.BuildView) -> tuple[Any, ...]:
-        return (shown.builder, shown.state, shown.image_id, tuple(s.key for s in shown.steps), round(shown.seconds, 6))
-
-    wanted = signature(view)
-    for widget in reversed(_FINISHED):
-        if widget.result is not None and signature(widget.result.view()) == wanted:
-            return widget
-    return None
 
 
 def make_widget(view: Any, actions: dict[str, Any] | None = None) -> ViewWidget | None:
