@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
-import os
 import queue
 import re
 import socket
