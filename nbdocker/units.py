@@ -16,6 +16,11 @@ def human_size(size: float, precision: int = 3) -> str:
     return f"{size:.{precision}g}{_DECIMAL_UNITS[unit]}"
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """`1 image`, `2 images`, `1 entry`, `3 entries`."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
 def human_duration(seconds: float) -> str:
     """`units.HumanDuration`: "Less than a second", "About a minute", "3 weeks" …"""
     s = int(seconds)

@@ -325,6 +325,8 @@ def test_ipython_expansions_and_trailing_semicolon(ip, engine):
     assert ip.user_ns["via_dollar"] == ip.user_ns["via_braces"] == ip.user_ns["via_semicolon"] != []
 
 
-def test_an_id_list_shows_one_id_per_line_in_the_shell(ip):
+def test_an_id_list_shows_as_a_list_in_the_shell(ip):
     data, _ = ip.display_formatter.format(IdList(["ae12487c27f9", "8cfb134022d8"]))
-    assert data["text/plain"] == "ae12487c27f9\n8cfb134022d8"
+    assert data["text/plain"] == "['ae12487c27f9', '8cfb134022d8']"
+    data, _ = ip.display_formatter.format(IdList(["ae12487c27f9"]))
+    assert data["text/plain"] == "['ae12487c27f9']"  # one id is still visibly a list

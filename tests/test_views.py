@@ -194,8 +194,8 @@ def test_mimebundle_modes_and_include_exclude(display_mode):
     assert set(mimebundle(view)) == {"text/plain"}
 
 
-def test_id_list_is_a_list_shown_one_per_line():
+def test_id_list_is_a_list_shown_as_one():
     ids = IdList(["ae12487c27f9", "8cfb134022d8"])
     assert isinstance(ids, list) and ids == ["ae12487c27f9", "8cfb134022d8"]
-    assert ids._repr_mimebundle_() == {"text/plain": "ae12487c27f9\n8cfb134022d8"}
+    assert ids._repr_mimebundle_() == {"text/plain": "['ae12487c27f9', '8cfb134022d8']"}
     assert repr(ids) == "IdList(['ae12487c27f9', '8cfb134022d8'])"

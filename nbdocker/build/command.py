@@ -310,7 +310,8 @@ def run_build(session: cli.Session, request: BuildRequest) -> BuildResult:
     network = request.network
     if network is None and not engine.has_default_bridge():
         network = "none"
-        progress.notes.append("this engine has no default bridge network: RUN steps run with --network none")
+        if any(i.keyword == "RUN" for i in request.dockerfile.instructions):  # else it changes nothing
+            progress.notes.append("this engine has no default bridge network: RUN steps run with --network none")
     params = _params(request, builder, network)
     packed = _context(request, builder)
     context = packed.file

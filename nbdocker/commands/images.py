@@ -14,7 +14,7 @@ from nbdocker.engine.client import Engine, status_code
 from nbdocker.errors import CommandFailed, EngineError, InvalidReference, UsageError
 from nbdocker.references import check_image_argument, looks_like_id, parse_reference
 from nbdocker.views.results import IdList, Result
-from nbdocker.units import ago, human_size, short_id
+from nbdocker.units import ago, counted, human_size, short_id
 
 # ---------------------------------------------------------------- images
 
@@ -108,7 +108,7 @@ class ImageList(Result):
             for r in self.rows
         ]
         unique = {r.id: r.size for r in self.rows}
-        footer = f"{len(unique)} images, {human_size(sum(unique.values()))}"
+        footer = f"{counted(len(unique), 'image')}, {human_size(sum(unique.values()))}"
         return views.TableView("images", columns, rows, footer=footer)
 
 
@@ -310,8 +310,11 @@ class History(Result):
             rows.append(row)
         rows.reverse()
         total = sum(layer.size for layer in self.layers)
-        footer = f"{len(self.layers)} entries, {sum(not l.empty for l in self.layers)} with content, {human_size(total)}"
-        return views.TableView("history", columns, rows, title=f"history of {self.image}",
+        footer = (f"{counted(len(self.layers), 'entry', 'entries')}, "
+                  f"{sum(not l.empty for l in self.layers)} with content, {human_size(total)}")
+        # A build with no tag names its image by id: the CLI's 12 characters, not 71.
+        name = short_id(self.image) if looks_like_id(self.image) and len(self.image) > 20 else self.image
+        return views.TableView("history", columns, rows, title=f"history of {name}",
                                footer=footer, bar="size_bytes")
 
 
@@ -480,14 +483,21 @@ def _users_of(engine: Engine, name: str) -> tuple[list[dict[str, Any]], str | No
     return [c for c in containers if c.get("ImageID") == image_id], image_id
 
 
-def forced_removal_notes(removal: Removal, users: list[dict[str, Any]], image_id: str | None) -> list[str]:
+def forced_removal_notes(removal: Removal, users: list[dict[str, Any]], image_id: str | None,
+                         kept: set[str] | None = None) -> list[str]:
     """What `rmi -f` did not say: a container left pointing at a deleted image, or an image kept.
 
-    The engine answers `-f` quietly: by id with a stopped container it deletes the image and the
+    Docker answers `-f` quietly: by id with a stopped container it deletes the image and the
     container stays; by tag while a container runs it only untags, and the image stays as <none>.
+    Podman removes the image's containers too: `kept` (the containers left) tells which it did.
     """
     if image_id is None or not users:
         return []
+    gone = [c for c in users if kept is not None and c["Id"] not in kept]
+    if gone:
+        names = ", ".join((c.get("Names") or ["/" + c["Id"][:12]])[0].lstrip("/") for c in gone)
+        return [f"the engine also removed container {names}, which was made from {short_id(image_id)} "
+                "(Podman does this; Docker keeps the container)"]
     names = ", ".join(f"{(c.get('Names') or ['/' + c['Id'][:12]])[0].lstrip('/')} "
                       f"({'running' if c.get('State') == 'running' else 'stopped'})" for c in users)
     short = short_id(image_id)
@@ -551,8 +561,9 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
                 removal.untagged.append(entry["Untagged"])
             if "Deleted" in entry:
                 removal.deleted.append(entry["Deleted"])
-        if force:
-            removal.notes += forced_removal_notes(removal, *users)
+        if force and users[0]:
+            kept = {c["Id"] for c in engine.list_containers(all=True)}
+            removal.notes += forced_removal_notes(removal, *users, kept=kept)
     report = RemovalReport(removals)
     if not report.ok:
         failed = [r.argument for r in removals if r.error]

@@ -149,6 +149,11 @@ def run_credential_helper(helper: str, server: str, timeout: float, source: str 
             os.killpg(proc.pid, signal.SIGKILL)
         proc.kill()
         proc.wait()
+        # Not communicate() again: a grandchild that escaped the kill could hold the pipes open.
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         raise CredentialError(f"{program}{where} did not answer within {timeout:g} s for {server} "
                               "(is it waiting for a locked keychain?); fix or remove the helper, or "
                               "use %docker login") from None

@@ -62,14 +62,17 @@ class Result:
 
 
 class IdList(list):
-    """A list of ids (`ids = %docker images -q`) that shows itself one per line, like the CLI."""
+    """A list of ids (`ids = %docker images -q`), shown as the Python list it is.
+
+    (Shown one per line, like the CLI, a list of one id looked like a bare string to learners.)
+    """
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/plain": "\n".join(self)}
+        return {"text/plain": list.__repr__(self)}
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # IPython's pretty printer has its own rule for lists, ahead of the mimebundle's text.
-        printer.text("\n".join(self))
+        printer.text(list.__repr__(self))
 
     def __repr__(self) -> str:
         return f"IdList({list.__repr__(self)})"
