@@ -151,7 +151,7 @@ def is_internal_step(name: str) -> bool:
 #   classic:            The command '/bin/sh -c exit 3' returned a non-zero code: 3
 #   BuildKit (20.10):   executor failed running [/bin/sh -c exit 3]: exit code: 3
 #   BuildKit (>= 23):   process "/bin/sh -c exit 3" did not complete successfully: exit code: 3
-_EXIT_CODE = re.compile(r"(?:returned a non-zero code|exit code): (\d+)")
+_EXIT_CODE = re.compile(r"(?:returned a non-zero code: |exit code: |exit status )(\d+)")  # last: Podman
 
 
 def parse_exit_code(message: str) -> int | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -112,6 +113,13 @@ class ImageList(Result):
         return views.TableView("images", columns, rows, footer=footer)
 
 
+def _matches(row: ImageRow, reference: str) -> bool:
+    """Whether a row is one `docker images REFERENCE` lists (the engine's `reference` filter)."""
+    with_tag = ":" in reference.rsplit("/", 1)[-1]
+    name = f"{row.repository}:{row.tag}" if with_tag else row.repository
+    return fnmatch.fnmatchcase(name, reference) or fnmatch.fnmatchcase(name, _familiar(reference))
+
+
 def list_images(engine: Engine, *, all: bool = False, quiet: bool = False, digests: bool = False,
                 no_trunc: bool = False, filters: list[str] | None = None,
                 reference: str | None = None) -> ImageList | IdList:
@@ -129,6 +137,8 @@ def list_images(engine: Engine, *, all: bool = False, quiet: bool = False, diges
     # The engine sends newest first; the CLI keeps its order, ties included (a stable sort does too).
     summaries.sort(key=lambda s: s.get("Created") or 0, reverse=True)
     rows = [row for s in summaries for row in image_rows(s, digests)]
+    if reference and "@" not in reference:  # Podman returns every tag of a matching image
+        rows = [r for r in rows if _matches(r, reference)]
     result = ImageList(rows, digests=digests, no_trunc=no_trunc)
     return result.ids if quiet else result
 
@@ -558,7 +568,7 @@ def remove_images(engine: Engine, images: list[str], *, force: bool = False,
             continue
         for entry in outcome or []:
             if "Untagged" in entry:
-                removal.untagged.append(entry["Untagged"])
+                removal.untagged.append(_familiar(entry["Untagged"]))  # Podman says docker.io/library/…
             if "Deleted" in entry:
                 removal.deleted.append(entry["Deleted"])
         if force and users[0]:
