@@ -16,7 +16,10 @@ def execute_notebook(source: str, target: str, timeout: int = 600) -> str:
     from nbclient import NotebookClient
 
     nb = nbformat.read(source, as_version=4)
+    # The kernel's own start-up warnings ("running over TCP without encryption": it listens on
+    # 127.0.0.1 for this one run) are not the notebook's output; its errors still show.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}})
     client.execute()
     nbformat.write(nb, target)

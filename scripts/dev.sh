@@ -24,8 +24,20 @@ need_debs() {
   ((${#missing[@]})) || return 0
   if [[ $(id -u) != 0 ]]; then log "please install: ${missing[*]}"; return 1; fi
   log "installing ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  quiet_apt update -q
+  quiet_apt install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# apt-get with its debconf and needrestart chatter kept in a log, shown only when it fails.
+quiet_apt() {
+  local out
+  out=$(mktemp)
+  if ! DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a NEEDRESTART_SUSPEND=1 apt-get "$@" >"$out" 2>&1; then
+    cat "$out" >&2
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
 }
 
 setup_python() {

@@ -32,8 +32,16 @@ apt_install() {
   ((${#missing[@]})) || return 0
   [[ $(id -u) == 0 ]] || { log "need root to install: ${missing[*]}"; exit 1; }
   log "installing ${missing[*]}"
-  if [[ ! -f $STATE/apt-updated ]]; then apt-get update -q >/dev/null; touch "$STATE/apt-updated"; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  local out
+  out=$(mktemp)
+  # debconf's and needrestart's chatter goes to a log, shown only when apt fails
+  if [[ ! -f $STATE/apt-updated ]]; then
+    apt-get update -q >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
+    touch "$STATE/apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a NEEDRESTART_SUSPEND=1 \
+    apt-get install -y -q "${missing[@]}" >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
+  rm -f "$out"
 }
 
 start_dockerd() {
