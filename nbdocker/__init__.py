@@ -27,17 +27,17 @@ def lint(text: str, hadolint: bool | str = True) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (and their `%config` class) on this shell."""
-    from nbdocker.magics import DockerMagics, _set_docs
+    from nbdocker.magics import DockerMagics, with_help_on_demand
 
     if id(ipython) in _loaded:
         return
-    _set_docs()
     # parent: picks up ipython_config settings. IPython's Magics.__init__ already appends the
     # instance to `ipython.configurables`, which is what `%config DockerMagics.timeout = 10` reaches.
     magics = DockerMagics(ipython, parent=ipython)
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     ipython.register_magics(magics)
+    with_help_on_demand(ipython.magics_manager)
     _loaded[id(ipython)] = magics
 
 

@@ -8,7 +8,6 @@ from IPython.display import display
 from traitlets import Bool, Enum, Float, Unicode, observe
 
 from nbdocker import cli
-from nbdocker.build import command as build
 from nbdocker.build.memory import ImageMemory
 from nbdocker.commands.table import COMMAND_MODULES
 from nbdocker.engine.client import Engine
@@ -71,6 +70,8 @@ class DockerMagics(Magics):
 
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
+        from nbdocker.build import command as build  # the build machinery, when a cell first builds
+
         return _shown_on_failure(lambda: build.run_dockerfile_cell(self.session, line, cell))
 
     def close(self) -> None:
@@ -93,7 +94,38 @@ def _shown_on_failure(run: Any) -> Any:
 COMMANDS = cli.CommandTree(COMMAND_MODULES)
 
 
-def _set_docs() -> None:
-    # `%docker?` prints the docstring: make it the real help of the parser tree.
-    DockerMagics.docker.__doc__ = COMMANDS.help_text()
-    DockerMagics.dockerfile.__doc__ = build.dockerfile_parser().format_help()
+class HelpOnDemand:
+    """A registered magic whose `?` help (the real parser help) is made when first asked for.
+
+    Building it assembles every command's parser, which imports every command module: at
+    `%load_ext` that was most of the load's time. IPython's inspector asks `getdoc()`.
+    """
+
+    def __init__(self, run: Any, make_help: Any) -> None:
+        self._run, self._make_help, self._help = run, make_help, None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # the bound method's own attributes (__self__ …)
+        return getattr(self.__dict__["_run"], name)
+
+    def getdoc(self) -> str:
+        if self._help is None:
+            self._help = self._make_help()
+        return self._help
+
+    __doc__ = property(getdoc)  # type: ignore[assignment]
+
+
+def dockerfile_help() -> str:
+    """`%%dockerfile?`: the cell magic's options."""
+    from nbdocker.build import command as build
+
+    return build.dockerfile_parser().format_help()
+
+
+def with_help_on_demand(manager: Any) -> None:
+    """Wrap the registered `%docker` and `%%dockerfile` so their help is built when asked."""
+    manager.magics["line"]["docker"] = HelpOnDemand(manager.magics["line"]["docker"], COMMANDS.help_text)
+    manager.magics["cell"]["dockerfile"] = HelpOnDemand(manager.magics["cell"]["dockerfile"], dockerfile_help)
