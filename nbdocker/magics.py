@@ -14,6 +14,7 @@ from nbdocker.engine.client import Engine
 from nbdocker.engine.endpoint import TLSFiles, endpoint_settings
 from nbdocker.errors import BuildFailed, CommandFailed
 from nbdocker.views.display import DISPLAY_MODES, Display
+from nbdocker.views.results import Result
 
 
 @magics_class
@@ -66,18 +67,27 @@ class DockerMagics(Magics):
 
     @line_magic
     def docker(self, line: str) -> Any:
-        return _shown_on_failure(lambda: COMMANDS.run_line(self.session, line))
+        session = self.session
+        return _stamped(_shown_on_failure(lambda: COMMANDS.run_line(session, line)), session)
 
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
         from nbdocker.build import command as build  # the build machinery, when a cell first builds
 
-        return _shown_on_failure(lambda: build.run_dockerfile_cell(self.session, line, cell))
+        session = self.session
+        return _stamped(_shown_on_failure(lambda: build.run_dockerfile_cell(session, line, cell)), session)
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+
+
+def _stamped(result: Any, session: cli.Session) -> Any:
+    """A result says which engine it came from (its widget's header line)."""
+    if isinstance(result, Result):
+        result.where = session.engine.describe()
+    return result
 
 
 def _shown_on_failure(run: Any) -> Any:

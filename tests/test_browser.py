@@ -170,6 +170,9 @@ def test_every_view_renders_and_no_data_becomes_markup(session):
     for text in ATTACK_TEXT:
         assert text in inspect_text  # shown as text, intact
     assert "{{ 7*7 }}" in page.locator(".nbd-widget-history").text_content()  # no template ran
+    # every view names the engine it came from, so a screenshot says which engine that was
+    wheres = page.eval_on_selector_all(".nbd-where", "els => els.map(e => e.textContent)")
+    assert len(wheres) >= 6 and all(w.startswith("engine: unix://") for w in wheres), wheres
     for name in ("images", "inspect", "history"):
         shot(page.locator(f".nbd-widget-{name}"), f"{session.app}-{name}")
     shot(page.locator(".nbd-widget-build").nth(0), f"{session.app}-build-done")

@@ -110,3 +110,35 @@ def prune_cache_of(client, marker: str) -> None:
     for entry in entries:
         if marker in (entry.get("Description") or "") and not entry.get("InUse"):
             client.prune_builds(filters={"id": [entry["ID"]]})
+
+
+def assert_interrupt_stops_and_removes(ip, client, name: str) -> None:
+    """`%docker run --rm` interrupted once its container runs: stopped, removed, output kept.
+
+    The same on every leg; `client` is the SDK client of the leg's engine, for what is there.
+    """
+    import _thread
+    import threading
+    import time
+
+    from nbdocker.commands.containers import RunInterrupted
+
+    pattern = f"^/?{name}$"
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if client.containers(filters={"name": pattern, "status": "running"}):
+                time.sleep(0.3)
+                _thread.interrupt_main()
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    with pytest.raises(RunInterrupted) as info:
+        ip.run_line_magic("docker", f"run --rm --name {name} busybox sh -c 'echo before; exec sleep 30'")
+    watcher.join(5)
+    assert info.value._render_traceback_()[0].endswith("stopped and removed")
+    assert info.value.result.stdout == "before\n"
+    assert not client.containers(all=True, filters={"name": pattern})

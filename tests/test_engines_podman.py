@@ -19,17 +19,13 @@ push, pull; and the quickstart notebook.
 """
 from __future__ import annotations
 
-import _thread
 import os
 import subprocess
-import threading
-import time
 
 import pytest
-from test_engines_legs import SCRIPT, STATE, clean_engine, prune_cache_of, start_leg, stop_leg
+from test_engines_legs import SCRIPT, STATE, assert_interrupt_stops_and_removes, clean_engine, prune_cache_of, start_leg, stop_leg
 
 import nbdocker
-from nbdocker.commands.containers import RunInterrupted
 from nbdocker.engine.endpoint import EngineClient
 
 pytestmark = pytest.mark.engine
@@ -195,22 +191,4 @@ def test_the_quickstart_runs_unchanged_on_podman(podman_leg, tmp_path):
 
 def test_run_interrupt_on_podman(ip, podman_leg, monkeypatch, unique):
     monkeypatch.setenv("DOCKER_HOST", podman_leg.url)
-    client = podman_leg.client
-
-    def watch() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if client.containers(filters={"name": f"^{unique}$", "status": "running"}):
-                time.sleep(0.3)
-                _thread.interrupt_main()
-                return
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    with pytest.raises(RunInterrupted) as info:
-        ip.run_line_magic("docker", f"run --rm --name {unique} busybox sh -c 'echo before; exec sleep 30'")
-    watcher.join(5)
-    assert info.value._render_traceback_()[0].endswith("stopped and removed")
-    assert info.value.result.stdout == "before\n"
-    assert not client.containers(all=True, filters={"name": f"^{unique}$"})
+    assert_interrupt_stops_and_removes(ip, podman_leg.client, unique)

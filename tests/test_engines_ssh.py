@@ -9,17 +9,13 @@ as a user's own ~/.ssh would.
 """
 from __future__ import annotations
 
-import _thread
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from test_engines_legs import prune_cache_of, start_leg, stop_leg
+from test_engines_legs import assert_interrupt_stops_and_removes, prune_cache_of, start_leg, stop_leg
 
 import nbdocker
-from nbdocker.commands.containers import RunInterrupted
 from nbdocker.errors import EngineUnavailable
 
 pytestmark = pytest.mark.engine
@@ -70,22 +66,7 @@ def test_run_and_interrupt_over_ssh(ip, on_ssh, api, unique):
     run = ip.run_line_magic("docker", f"run --rm --name {unique} busybox echo over-ssh")
     assert run.stdout == "over-ssh\n"
 
-    def watch() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if api.containers(filters={"name": f"^/{unique}-2$", "status": "running"}):
-                time.sleep(0.3)
-                _thread.interrupt_main()
-                return
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    with pytest.raises(RunInterrupted) as info:
-        ip.run_line_magic("docker", f"run --rm --name {unique}-2 busybox sh -c 'echo before; exec sleep 30'")
-    watcher.join(5)
-    assert info.value._render_traceback_()[0].endswith("stopped and removed")
-    assert not api.containers(all=True, filters={"name": f"^/{unique}-2$"})
+    assert_interrupt_stops_and_removes(ip, api, f"{unique}-2")
 
 
 def test_an_unknown_host_key_is_one_line(ip, on_ssh):

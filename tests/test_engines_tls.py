@@ -7,20 +7,17 @@ the engine's CA must win for these connections to work at all.
 """
 from __future__ import annotations
 
-import _thread
 import json
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from test_engines_legs import clean_engine, start_leg, stop_leg
+from test_engines_legs import assert_interrupt_stops_and_removes, clean_engine, start_leg, stop_leg
 
 import nbdocker
 from nbdocker.engine.endpoint import EngineClient, locate_endpoint
-from nbdocker.commands.containers import RunInterrupted
 from nbdocker.errors import EngineUnavailable
 
 pytestmark = pytest.mark.engine
@@ -105,24 +102,7 @@ def test_run_streams_output(ip, on_tls, unique, capsys):
 
 
 def test_interrupt_stops_the_container(ip, on_tls, unique):
-    client = on_tls.client
-
-    def watch() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if client.containers(filters={"name": f"^/{unique}$", "status": "running"}):
-                time.sleep(0.3)
-                _thread.interrupt_main()
-                return
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    with pytest.raises(RunInterrupted) as info:
-        ip.run_line_magic("docker", f"run --rm --name {unique} busybox sh -c 'echo before; exec sleep 30'")
-    watcher.join(5)
-    assert info.value._render_traceback_()[0].endswith("stopped and removed")
-    assert not client.containers(all=True, filters={"name": f"^/{unique}$"})
+    assert_interrupt_stops_and_removes(ip, on_tls.client, unique)
 
 
 def test_push_to_the_local_registry(ip, on_tls, unique):

@@ -283,7 +283,7 @@ class BuildResult(Result):
         return self._repr_mimebundle_(include=["text/plain"])["text/plain"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = mimebundle(self.view(), include, exclude, self.actions)  # its live widget, if any
+        bundle = mimebundle(self.view(), include, exclude, self.actions, self.where)  # its live widget
         if self.history is not None:  # the layers, each tied to its Dockerfile line
             # Static forms only: in a widget the build view shows the layers itself.
             layers = mimebundle(self.history.view(), include, [*(exclude or ()), WIDGET_VIEW_MIME])
@@ -745,5 +745,5 @@ def _sink(session: cli.Session, quiet: bool) -> Any:
     if in_kernel():
         from nbdocker.views import widgets  # only now: anywidget is imported when a view needs it
 
-        return widgets.build_sink() or DisplaySink()
+        return widgets.build_sink(session.engine.describe()) or DisplaySink()
     return TextSink()

@@ -90,6 +90,10 @@ class Engine:
             return EngineUnavailable(self.unreachable_message(err))
         return None
 
+    def describe(self) -> str:
+        """Where this engine is, in one line (endpoint, context or setting, TLS or not)."""
+        return self.endpoint.describe()
+
     def unreachable_message(self, err: BaseException) -> str:
         """One line: which endpoint, what went wrong, what to do."""
         reason = transport_reason(err, self.timeout)

@@ -17,18 +17,20 @@ SNAPSHOT_ROWS = 200  # rows of a table's text and HTML snapshots beside its widg
 
 def mimebundle(view: views.View, include: Iterable[str] | None = None,
                exclude: Iterable[str] | None = None,
-               actions: dict[str, Any] | None = None) -> dict[str, Any]:
+               actions: dict[str, Any] | None = None, where: str | None = None) -> dict[str, Any]:
     """text/plain always; text/html unless mode is text; the widget in auto/widget mode.
 
     `actions` are what the widget may do on the user's request (an image list's inspect, history,
-    remove), bound by the command that made the result to the engine it used.
+    remove), bound by the command that made the result to the engine it used; `where` names that
+    engine in the widget's header.
     """
     bundle: dict[str, Any] = {}
     wanted = (not include or WIDGET_VIEW_MIME in set(include)) and WIDGET_VIEW_MIME not in set(exclude or ())
     if Display.mode in ("auto", "widget") and wanted:  # a widget nobody shows is never made
         from nbdocker.views import widgets  # only this module imports anywidget
 
-        bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget", actions=actions))
+        bundle.update(widgets.widget_bundle(view, required=Display.mode == "widget", actions=actions,
+                                            where=where))
     # Beside a widget the static forms are snapshots (exports, frontends without widgets).
     shown = views.snapshot(view, SNAPSHOT_ROWS) if bundle else view
     bundle["text/plain"] = views.render_text(shown)
@@ -46,13 +48,15 @@ class Result:
 
     # What its widget may do, set by the command that made it (see `mimebundle`).
     actions: dict[str, Any] | None = None
+    # The engine it came from (set by the magics), named in its widget's header.
+    where: str | None = None
 
     def view(self) -> views.View:
         raise NotImplementedError
 
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None) -> dict[str, Any]:
-        return mimebundle(self.view(), include, exclude, self.actions)
+        return mimebundle(self.view(), include, exclude, self.actions, self.where)
 
     def __str__(self) -> str:
         return views.render_text(self.view())

@@ -106,9 +106,10 @@ def _plain(value: Any) -> Any:
 
 
 class ViewWidget(anywidget.AnyWidget):
-    """Base of nbdocker's widgets: the shared stylesheet."""
+    """Base of nbdocker's widgets: the shared stylesheet, and the engine a view came from."""
 
     _css = stylesheet()
+    where = traitlets.Unicode("").tag(sync=True)  # shown as a small header line
 
 
 class DataWidget(ViewWidget):
@@ -404,7 +405,8 @@ def kernel_has_comms() -> bool:
     return in_kernel()
 
 
-def widget_bundle(view: Any, required: bool = False, actions: dict[str, Any] | None = None) -> dict[str, Any]:
+def widget_bundle(view: Any, required: bool = False, actions: dict[str, Any] | None = None,
+                  where: str | None = None) -> dict[str, Any]:
     """The widget's mimebundle entries for a view model; empty where no widget applies.
 
     `required` (display mode "widget") makes one even outside a Jupyter kernel.
@@ -412,6 +414,8 @@ def widget_bundle(view: Any, required: bool = False, actions: dict[str, Any] | N
     if not (required or kernel_has_comms()):
         return {}
     widget = make_widget(view, actions)
+    if widget is not None and where:
+        widget.where = where
     if widget is None:
         return {}
     return {WIDGET_VIEW_MIME: widget_view(widget)}
@@ -487,8 +491,10 @@ class WidgetSink:
             self.handle.update(_Shown({"text/plain": ""}))
 
 
-def build_sink() -> WidgetSink | None:
+def build_sink(where: str = "") -> WidgetSink | None:
     """A live build widget, or None where the display-handle view serves (modes html/text)."""
     if Display.mode not in ("auto", "widget") or not kernel_has_comms():
         return None
-    return WidgetSink()
+    sink = WidgetSink()
+    sink.widget.where = where
+    return sink

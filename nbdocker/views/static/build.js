@@ -6,7 +6,7 @@
 // at most every few seconds, and at the end) for views that open late or missed a message. Each
 // step keeps at most TAIL_KEEP lines in the page; "show all" asks the kernel for the whole log of
 // one step, a page at a time.
-import { h, button, readJSON, known, logLine, seconds, token, STEP_STATES } from "./common.js";
+import { h, button, readJSON, known, logLine, seconds, token, STEP_STATES, showWhere } from "./common.js";
 import { renderHistory } from "./history.js";
 
 export const TAIL_KEEP = 200;
@@ -418,7 +418,9 @@ export function renderBuild(el, model) {
 }
 
 function renderBuildWidget({ model, el }) {
-  return renderBuild(el, model);
+  const stop = renderBuild(el, model);
+  showWhere(el, model);
+  return stop;
 }
 
 export default { initialize: initializeBuildWidget, render: renderBuildWidget };

@@ -171,3 +171,11 @@ export function selectText(node) {
 export function token() {
   return Math.random().toString(36).slice(2) + Date.now().toString(36);
 }
+
+// A small line above a view naming the engine it came from (a screenshot says which one).
+export function showWhere(el, model) {
+  const where = model.get("where");
+  if (!where || el.querySelector(":scope > .nbd-where")) return;
+  el.prepend(h("div", "nbd-where", `engine: ${where}`));
+}
+

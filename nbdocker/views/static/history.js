@@ -1,6 +1,6 @@
 // `%docker history`: one row per layer, a size bar scaled to the largest layer, the cumulative
 // size, a toggle for empty layers, `<missing>` explained, and the Dockerfile line when known.
-import { h, checkbox, readJSON } from "./common.js";
+import { h, checkbox, readJSON, showWhere } from "./common.js";
 
 /** Render a history table view (the kernel's TableView as JSON) into `container`. */
 export function renderHistory(container, data) {
@@ -93,6 +93,7 @@ function layerRow(row, hasLines, hasComments, largest) {
 function renderHistoryWidget({ model, el }) {
   const host = h("div", "nbd-widget nbd-widget-history");
   el.replaceChildren(host);
+  showWhere(el, model);
   const draw = () => {
     host.replaceChildren();
     renderHistory(host, readJSON(model, "data", { rows: [] }));

@@ -1,7 +1,7 @@
 // `%docker images`: sortable columns, a filter, a toggle for dangling images, count and total size.
 // Sorting and filtering happen here, so they work while the kernel is busy. A selected row offers
 // inspect, history and remove: those ask the kernel, which answers in the `panel` trait.
-import { h, button, checkbox, readJSON, humanSize, known, token } from "./common.js";
+import { h, button, checkbox, readJSON, humanSize, known, token, showWhere } from "./common.js";
 import { renderInspect } from "./inspect.js";
 import { renderHistory } from "./history.js";
 
@@ -295,7 +295,9 @@ export function renderImages(container, model) {
 
 function renderImagesWidget({ model, el }) {
   el.replaceChildren();
-  return renderImages(el, model);
+  const stop = renderImages(el, model);
+  showWhere(el, model);
+  return stop;
 }
 
 export default { render: renderImagesWidget };

@@ -1,6 +1,6 @@
 // `%docker inspect`: a summary card per object above its JSON as a collapsible tree, with a
 // search box and the path of the selected node (shown as text, copied where the browser allows).
-import { h, button, readJSON, copyText, selectText } from "./common.js";
+import { h, button, readJSON, copyText, selectText, showWhere } from "./common.js";
 
 const MAX_MARKED = 200; // search matches opened and marked; the count says how many there are
 
@@ -167,6 +167,7 @@ export function renderInspect(container, data) {
 function renderInspectWidget({ model, el }) {
   const host = h("div", "nbd-widget nbd-widget-inspect");
   el.replaceChildren(host);
+  showWhere(el, model);
   const draw = () => {
     host.replaceChildren();
     renderInspect(host, readJSON(model, "data", { items: [] }));

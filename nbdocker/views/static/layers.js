@@ -2,7 +2,7 @@
 // (virtualised: only the rows in view exist), a path filter, "only this layer's changes", sort by
 // size, aggregate directory sizes, and the wasted-space table. Every path, link and command is
 // put into the page as text.
-import { h, checkbox, readJSON, known, humanSize } from "./common.js";
+import { h, checkbox, readJSON, known, humanSize, showWhere } from "./common.js";
 
 const ROW = 20; // px per tree row: the scroller's height is rows × ROW
 const ACTIONS = ["added", "modified", "unchanged", "removed"];
@@ -269,6 +269,7 @@ function wastedTable(wasted) {
 function renderLayersWidget({ model, el }) {
   const host = h("div", "nbd-widget nbd-widget-layers");
   el.replaceChildren(host);
+  showWhere(el, model);
   const draw = () => {
     host.replaceChildren();
     renderLayers(host, readJSON(model, "data", { layers: [] }));
