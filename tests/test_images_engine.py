@@ -25,6 +25,8 @@ from nbdocker.views.results import IdList
 from nbdocker.units import human_size, short_id
 from test_views import assert_script_free, tabwriter
 
+pytestmark = pytest.mark.engine  # every test here runs against the engine
+
 LEGACY_CLI = "/usr/bin/docker"  # docker.io 20.10: DOCKER_BUILDKIT=1 works without buildx
 
 

@@ -280,6 +280,7 @@ def test_usage_errors_are_one_line_and_fail_the_cell(ip, cell, prog):
     assert "Traceback" not in captured.stdout + captured.stderr
 
 
+@pytest.mark.engine
 def test_a_failing_magic_stops_the_cell(ip, unique):
     ip.user_ns.pop("after_failure", None)
     result, captured = run_cell(ip, f"%docker history {unique}:nope\nafter_failure = 1")

@@ -413,12 +413,14 @@ def test_push_where_no_registry_listens_fails_with_one_line(ip, tagged):
     assert line.endswith(f"(no registry answers at {NOBODY})")
 
 
+@pytest.mark.engine
 def test_push_of_a_name_that_is_not_here_says_tag_it(ip, unique):
     with pytest.raises(TransferFailed) as info:
         ip.run_line_magic("docker", f"push {OPEN}/{unique}/never:1")
     assert "does not exist" in str(info.value) and "%docker tag" in str(info.value)
 
 
+@pytest.mark.engine
 def test_pull_errors_are_one_line(ip, unique):
     with pytest.raises(TransferFailed) as info:
         ip.run_line_magic("docker", f"pull {OPEN}/{unique}/never:1")
