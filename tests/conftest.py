@@ -77,10 +77,17 @@ def _engine_left_as_found():
     client = docker.APIClient(version="auto", timeout=120)
     before = _engine_state(client)
     yield
+    # One id per prune (the engine takes one value per filter), and an entry that is the parent
+    # of another goes only after it: passes until a pass removes nothing more.
     made = _engine_state(client)["build cache"] - before["build cache"]
-    for entry in sorted(made):  # the engine takes one id per prune
-        client._result(client._post(client._url("/build/prune"),
-                                    params={"filters": json.dumps({"id": [entry]})}), True)
+    while made:
+        for entry in sorted(made):
+            client._result(client._post(client._url("/build/prune"),
+                                        params={"filters": json.dumps({"id": [entry]})}), True)
+        left = _engine_state(client)["build cache"] - before["build cache"]
+        if left == made:
+            break
+        made = left
     after = _engine_state(client)
     client.close()
     left = {kind: sorted(after[kind] - before[kind]) for kind in after if after[kind] - before[kind]}
