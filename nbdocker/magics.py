@@ -84,9 +84,10 @@ class DockerMagics(Magics):
 
 
 def _stamped(result: Any, session: cli.Session) -> Any:
-    """A result says which engine it came from (its widget's header line)."""
-    if isinstance(result, Result):
-        result.where = session.engine.describe()
+    """A result says which engine it came from (its widget's header line), unless it says
+    otherwise already (the layers of an archive came from a file)."""
+    if isinstance(result, Result) and result.where is None:
+        result.where = f"engine: {session.engine.describe()}"
     return result
 
 

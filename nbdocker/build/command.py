@@ -745,5 +745,5 @@ def _sink(session: cli.Session, quiet: bool) -> Any:
     if in_kernel():
         from nbdocker.views import widgets  # only now: anywidget is imported when a view needs it
 
-        return widgets.build_sink(session.engine.describe()) or DisplaySink()
+        return widgets.build_sink(f"engine: {session.engine.describe()}") or DisplaySink()
     return TextSink()

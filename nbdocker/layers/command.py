@@ -266,6 +266,8 @@ def run_layers(session: cli.Session, args: argparse.Namespace) -> Analysis:
     finally:
         meter.close()
     tie_lines(analysis, session.built)
+    if args.archive:
+        analysis.where = f"archive: {args.archive} (no engine)"
     if args.json:
         analysis.write_json(args.json)
         analysis.notes.append(f"dive's JSON written to {args.json}")

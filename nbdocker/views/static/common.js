@@ -172,10 +172,11 @@ export function token() {
   return Math.random().toString(36).slice(2) + Date.now().toString(36);
 }
 
-// A small line above a view naming the engine it came from (a screenshot says which one).
+// A small line above a view naming where it came from, an engine or an archive (a screenshot
+// then says which).
 export function showWhere(el, model) {
   const where = model.get("where");
   if (!where || el.querySelector(":scope > .nbd-where")) return;
-  el.prepend(h("div", "nbd-where", `engine: ${where}`));
+  el.prepend(h("div", "nbd-where", where));
 }
 
