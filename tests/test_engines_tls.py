@@ -102,7 +102,7 @@ def test_run_streams_output(ip, on_tls, unique, capsys):
 
 
 def test_interrupt_stops_the_container(ip, on_tls, unique):
-    assert_interrupt_stops_and_removes(ip, on_tls.client, unique)
+    assert_interrupt_stops_and_removes(ip, on_tls.client, unique, output=False)
 
 
 def test_push_to_the_local_registry(ip, on_tls, unique):

@@ -580,9 +580,9 @@ class LiveDisplay:
         self.updates += 1
 
     def close(self) -> None:
-        """The final state, even if the last change came within the interval."""
-        if self._pending or self._handle is None:
-            self.refresh(force=True)
+        """The final state, always: the object may have changed since the last refresh (a
+        transfer marked done after its last message), whatever the coalescing skipped."""
+        self.refresh(force=True)
 
 
 # ---------------------------------------------------------------- push / pull
