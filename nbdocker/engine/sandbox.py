@@ -81,6 +81,31 @@ def inspect_image(engine: Engine, image: str) -> dict[str, Any]:
 def run_command(engine: Engine, image: str, argv: list[str], env: dict[str, str] | None = None,
                 limits: Limits | None = None, run_id: str = "") -> CommandRun:
     """Run `argv` in a fresh container of `image` (entrypoint cleared, as CST does), then remove it."""
+    with _boxed(engine, image, argv, env, limits, run_id) as (container, code, timed_out):
+        sdk = engine.sdk
+        with engine.translated(f"run {argv[0] if argv else ''}"):
+            state = sdk.inspect_container(container).get("State", {})
+            stdout = sdk.logs(container, stdout=True, stderr=False)
+            stderr = sdk.logs(container, stdout=False, stderr=True)
+        return CommandRun(code, _text(stdout), _text(stderr), timed_out, bool(state.get("OOMKilled")))
+
+
+def run_and_commit(engine: Engine, image: str, argv: list[str], env: dict[str, str] | None = None,
+                   limits: Limits | None = None, run_id: str = "") -> tuple[CommandRun, str]:
+    """CST's setup step: run `argv` in a box, commit the container as a new image (remove it later)."""
+    with _boxed(engine, image, argv, env, limits, run_id) as (container, code, timed_out):
+        if timed_out:
+            return CommandRun(-1, "", "", timed_out=True), ""
+        with engine.translated(f"commit {argv[0] if argv else ''}"):
+            committed = engine.sdk.commit(container, changes=None, conf=None)["Id"]
+        return CommandRun(code, "", ""), committed
+
+
+@contextlib.contextmanager
+def _boxed(engine: Engine, image: str, argv: list[str], env: dict[str, str] | None,
+           limits: Limits | None, run_id: str) -> Iterator[tuple[str, int, bool]]:
+    """A container of `image` running `argv` in the box, waited for (killed past the timeout):
+    (its id, exit code, timed out). It is removed afterwards, whatever happens."""
     limits = limits or Limits()
     sdk = engine.sdk
     with engine.translated(f"create a container of {image}"):
@@ -96,33 +121,7 @@ def run_command(engine: Engine, image: str, argv: list[str], env: dict[str, str]
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
                 timed_out, code = True, -1
                 sdk.kill(container)
-            state = sdk.inspect_container(container).get("State", {})
-            stdout = sdk.logs(container, stdout=True, stderr=False)
-            stderr = sdk.logs(container, stdout=False, stderr=True)
-        return CommandRun(code, _text(stdout), _text(stderr), timed_out, bool(state.get("OOMKilled")))
-    finally:
-        remove_container(engine, container)
-
-
-def run_and_commit(engine: Engine, image: str, argv: list[str], env: dict[str, str] | None = None,
-                   limits: Limits | None = None, run_id: str = "") -> tuple[CommandRun, str]:
-    """CST's setup step: run `argv` in a box, commit the container as a new image (remove it later)."""
-    limits = limits or Limits()
-    sdk = engine.sdk
-    with engine.translated(f"create a container of {image}"):
-        container = sdk.create_container(
-            image, command=argv, entrypoint=[], environment=env or None,
-            labels={LABEL: run_id or "1"}, host_config=host_config(engine, limits))["Id"]
-    try:
-        with engine.translated(f"run {argv[0] if argv else ''}"):
-            sdk.start(container)
-            try:
-                code = sdk.wait(container, timeout=limits.timeout).get("StatusCode", -1)
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                sdk.kill(container)
-                return CommandRun(-1, "", "", timed_out=True), ""
-            committed = sdk.commit(container, changes=None, conf=None)["Id"]
-        return CommandRun(code, "", ""), committed
+        yield container, code, timed_out
     finally:
         remove_container(engine, container)
 
