@@ -47,21 +47,20 @@ def _matches(pattern: str, text: str) -> bool:
     return re.search(s.go_pattern(pattern), text) is not None
 
 
+def _regex_problems(expected: list[str], excluded: list[str], text: str, where: str,
+                    show_excluded: bool = True) -> list[str]:
+    """What `text` lacks of `expected` and holds of `excluded` (CST's regexes), for a student."""
+    got = f", got {_clip(text)!r}"
+    problems = [f"expected {pattern!r} in {where}{got}" for pattern in expected if not _matches(pattern, text)]
+    problems += [f"{pattern!r} must not be in {where}" + (got if show_excluded else "")
+                 for pattern in excluded if _matches(pattern, text)]
+    return problems
+
+
 def judge_command(test: s.CommandTest, exit_code: int, stdout: str, stderr: str) -> list[str]:
     """CST's CheckOutput: expected/excluded regexes on stdout and stderr, then the exit code."""
-    problems = []
-    for pattern in test.expected_error:
-        if not _matches(pattern, stderr):
-            problems.append(f"expected {pattern!r} in the error output, got {_clip(stderr)!r}")
-    for pattern in test.excluded_error:
-        if _matches(pattern, stderr):
-            problems.append(f"{pattern!r} must not be in the error output, got {_clip(stderr)!r}")
-    for pattern in test.expected_output:
-        if not _matches(pattern, stdout):
-            problems.append(f"expected {pattern!r} in the output, got {_clip(stdout)!r}")
-    for pattern in test.excluded_output:
-        if _matches(pattern, stdout):
-            problems.append(f"{pattern!r} must not be in the output, got {_clip(stdout)!r}")
+    problems = _regex_problems(test.expected_error, test.excluded_error, stderr, "the error output")
+    problems += _regex_problems(test.expected_output, test.excluded_output, stdout, "the output")
     if exit_code != test.exit_code:
         problems.append(f"exited with code {exit_code}, expected {test.exit_code}")
     return problems
@@ -90,14 +89,8 @@ def judge_content(test: s.FileContentTest, content: str | None, why: str = "") -
     """CST's file content test (`content` None: the file could not be read, `why`)."""
     if content is None:
         return [f"cannot read {test.path}: {why or 'not found'}"]
-    problems = []
-    for pattern in test.expected_contents:
-        if not _matches(pattern, content):
-            problems.append(f"expected {pattern!r} in {test.path}, got {_clip(content)!r}")
-    for pattern in test.excluded_contents:
-        if _matches(pattern, content):
-            problems.append(f"{pattern!r} must not be in {test.path}")
-    return problems
+    return _regex_problems(test.expected_contents, test.excluded_contents, content, test.path,
+                           show_excluded=False)
 
 
 def _pair_problems(kind: str, pairs: list[s.EnvVar], actual: dict[str, str]) -> list[str]:
